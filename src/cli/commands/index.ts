@@ -1,0 +1,10 @@
+/**
+ * The one list of CLI command groups. Adding a command: create commands/<name>.ts exporting
+ * `register(program)` and add one import and one array entry here.
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [
+];
