@@ -22,6 +22,8 @@ export interface Fragment<F> {
   layerIndex: number;
   layerDigest: string;
   value: F;
+  /** Only for `all-layers` analyzers: true when a later layer deleted or replaced this file. */
+  deleted?: boolean;
 }
 
 export interface AnalyzerOutput {

@@ -1,0 +1,8 @@
+/**
+ * The one list of analyzers. Adding an ecosystem: write its module under os/ or lang/ and add one
+ * import and one entry here. Order does not matter; the inventory builder merges their outputs.
+ */
+import type { Analyzer } from './types.ts';
+
+export const ALL_ANALYZERS: Analyzer[] = [
+];
