@@ -10,6 +10,7 @@
  */
 import type { FileMeta } from '../image/types.ts';
 import type { OSInfo, Package } from '../model/inventory.ts';
+import type { SecretFinding } from '../model/report.ts';
 
 export interface AnalyzerInput {
   path: string;
@@ -29,6 +30,8 @@ export interface Fragment<F> {
 export interface AnalyzerOutput {
   os?: OSInfo;
   packages?: Package[];
+  /** From `all-layers` secret analyzers. */
+  secrets?: SecretFinding[];
   warnings?: string[];
 }
 
