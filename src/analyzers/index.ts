@@ -3,6 +3,8 @@
  * import and one entry here. Order does not matter; the inventory builder merges their outputs.
  */
 import type { Analyzer } from './types.ts';
+import { dpkgAnalyzer } from './os/dpkg.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
+  dpkgAnalyzer as Analyzer,
 ];

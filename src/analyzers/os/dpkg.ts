@@ -1,0 +1,216 @@
+/**
+ * dpkg database: `var/lib/dpkg/status` (one stanza per package), distroless
+ * `var/lib/dpkg/status.d/<name>` (one file per package, no Status field, `<name>.md5sums` beside
+ * it) and `var/lib/dpkg/info/<name>[:<arch>].list` (the files each package owns).
+ */
+import path from 'node:path';
+import type { Analyzer, Fragment, AnalyzerOutput } from '../types.ts';
+import type { Package } from '../../model/inventory.ts';
+import { parseStanzas } from './control.ts';
+
+export interface DpkgRecord {
+  name: string;
+  /** Full version as dpkg prints it: `[epoch:]upstream[-revision]`. */
+  version: string;
+  arch: string;
+  sourceName: string;
+  sourceVersion: string;
+  /** `Multi-Arch: same` packages keep their file list in `<name>:<arch>.list`. */
+  multiArchSame: boolean;
+  /** Third word of Status (`installed`), or `''` for distroless status.d stanzas that have none. */
+  status: string;
+}
+
+export interface DpkgStatusParse {
+  packages: DpkgRecord[];
+  warnings: string[];
+}
+
+/**
+ * States whose files are unpacked AND configured. `triggers-awaited`/`triggers-pending` are
+ * configured packages waiting only for a trigger to run, so their files are live; `unpacked`,
+ * `half-installed`, `half-configured` and `config-files` (removed, conffiles left) are not installed.
+ */
+const INSTALLED_STATES = new Set(['installed', 'triggers-awaited', 'triggers-pending']);
+
+/**
+ * dpkg's own version checks (lib/dpkg/parsehelp.c). Returns an error for what dpkg rejects even
+ * in lax mode (the status database is read laxly: bad characters are only warnings there).
+ */
+export function dpkgVersionError(version: string): string | undefined {
+  if (version === '') return 'version string is empty';
+  if (/\s/.test(version)) return 'version string has embedded spaces';
+  let rest = version;
+  const colon = rest.indexOf(':');
+  if (colon >= 0) {
+    const epoch = rest.slice(0, colon);
+    if (epoch === '') return 'epoch in version is empty';
+    if (!/^\d+$/.test(epoch)) return 'epoch in version is not number';
+    if (Number(epoch) > 2147483647) return 'epoch in version is too big';
+    rest = rest.slice(colon + 1);
+    if (rest === '') return 'nothing after colon in version number';
+  }
+  const dash = rest.lastIndexOf('-');
+  if (dash >= 0) {
+    if (dash === rest.length - 1) return 'revision number is empty';
+    if (dash === 0) return 'version number is empty';
+  }
+  return undefined;
+}
+
+/** `Source: glibc (2.36-9)` → name and optional version. */
+function parseSourceField(value: string): { name: string; version?: string } {
+  const m = /^(\S+)(?:\s+\(([^)]*)\))?/.exec(value.trim());
+  if (!m) return { name: '' };
+  const version = m[2]?.trim();
+  return version ? { name: m[1] ?? '', version } : { name: m[1] ?? '' };
+}
+
+/**
+ * Parses a status file (or one distroless status.d file). `requireStatus`: the main status file
+ * lists removed and half-installed packages too, so only installed states count; status.d files
+ * carry no Status field and everything in them is installed.
+ */
+export function parseDpkgStatus(content: Buffer | string, fileName: string, requireStatus = true): DpkgStatusParse {
+  const text = typeof content === 'string' ? content : content.toString('utf8');
+  const { stanzas, warnings } = parseStanzas(text, fileName);
+  const packages: DpkgRecord[] = [];
+  for (const st of stanzas) {
+    const f = st.fields;
+    const name = f.get('package');
+    if (!name) {
+      warnings.push(`${fileName}: stanza at line ${st.line} has no Package field, skipped`);
+      continue;
+    }
+    const statusWords = (f.get('status') ?? '').split(/\s+/).filter(Boolean);
+    const state = statusWords[2] ?? '';
+    if (requireStatus || statusWords.length > 0) {
+      if (statusWords.length !== 3 || !INSTALLED_STATES.has(state)) continue;
+    }
+    const version = f.get('version') ?? '';
+    const versionError = dpkgVersionError(version);
+    if (versionError) {
+      warnings.push(`${fileName}: package ${name} (line ${st.line}): ${versionError}, skipped`);
+      continue;
+    }
+    const src = parseSourceField(f.get('source') ?? '');
+    packages.push({
+      name,
+      version,
+      arch: f.get('architecture') ?? '',
+      sourceName: src.name || name,
+      sourceVersion: src.version ?? version,
+      multiArchSame: (f.get('multi-arch') ?? '').toLowerCase() === 'same',
+      status: state,
+    });
+  }
+  return { packages, warnings };
+}
+
+/** `info/*.list`: one absolute path per line; `/.` is the root directory itself. */
+export function parseDpkgList(content: Buffer | string): string[] {
+  const text = typeof content === 'string' ? content : content.toString('utf8');
+  const files: string[] = [];
+  for (const raw of text.split('\n')) {
+    const p = normaliseImagePath(raw.replace(/\r$/, ''));
+    if (p) files.push(p);
+  }
+  return files;
+}
+
+/** `*.md5sums`: `<md5>  <path relative to root>` lines. */
+export function parseDpkgMd5sums(content: Buffer | string): string[] {
+  const text = typeof content === 'string' ? content : content.toString('utf8');
+  const files: string[] = [];
+  for (const raw of text.split('\n')) {
+    const m = /^[0-9a-fA-F]{32}\s+(.+?)\r?$/.exec(raw);
+    const p = m?.[1] ? normaliseImagePath(m[1]) : '';
+    if (p) files.push(p);
+  }
+  return files;
+}
+
+export function normaliseImagePath(p: string): string {
+  const trimmed = p.trim();
+  if (trimmed === '') return '';
+  const n = path.posix.normalize(`/${trimmed}`).slice(1);
+  return n === '.' ? '' : n.replace(/\/$/, '');
+}
+
+export type DpkgFragment =
+  | { kind: 'status'; distroless: boolean; packages: DpkgRecord[]; warnings: string[] }
+  | { kind: 'files'; owner: string; files: string[] };
+
+const STATUS = 'var/lib/dpkg/status';
+const STATUS_D = 'var/lib/dpkg/status.d/';
+const INFO = 'var/lib/dpkg/info/';
+
+function baseAfter(p: string, dir: string): string | undefined {
+  if (!p.startsWith(dir)) return undefined;
+  const rest = p.slice(dir.length);
+  return rest === '' || rest.includes('/') ? undefined : rest;
+}
+
+export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
+  name: 'dpkg',
+  version: 1,
+  kind: 'os',
+  maxFileSize: 64 * 1024 * 1024,
+  required(p, meta) {
+    if (meta.type !== 'file') return false;
+    if (p === STATUS) return true;
+    const sd = baseAfter(p, STATUS_D);
+    if (sd !== undefined) return true;
+    const info = baseAfter(p, INFO);
+    return info !== undefined && info.endsWith('.list');
+  },
+  analyze({ path: p, content }) {
+    if (p === STATUS) {
+      const r = parseDpkgStatus(content, p, true);
+      return { kind: 'status', distroless: false, ...r };
+    }
+    const sd = baseAfter(p, STATUS_D);
+    if (sd !== undefined) {
+      if (sd.endsWith('.md5sums')) return { kind: 'files', owner: `status.d/${sd.slice(0, -'.md5sums'.length)}`, files: parseDpkgMd5sums(content) };
+      const r = parseDpkgStatus(content, p, false);
+      return { kind: 'status', distroless: true, ...r };
+    }
+    const info = baseAfter(p, INFO);
+    if (info?.endsWith('.list')) return { kind: 'files', owner: `info/${info.slice(0, -'.list'.length)}`, files: parseDpkgList(content) };
+    return undefined;
+  },
+  finalize(fragments: Fragment<DpkgFragment>[]): AnalyzerOutput {
+    const fileLists = new Map<string, string[]>();
+    for (const fr of fragments) if (fr.value.kind === 'files') fileLists.set(fr.value.owner, fr.value.files);
+    const packages: Package[] = [];
+    const warnings: string[] = [];
+    for (const fr of fragments) {
+      const v = fr.value;
+      if (v.kind !== 'status') continue;
+      warnings.push(...v.warnings);
+      const stem = path.posix.basename(fr.path);
+      for (const r of v.packages) {
+        const files = v.distroless
+          ? fileLists.get(`status.d/${stem}`) ?? fileLists.get(`status.d/${r.name}`)
+          : (r.arch ? fileLists.get(`info/${r.name}:${r.arch}`) : undefined) ?? fileLists.get(`info/${r.name}`);
+        packages.push(toPackage(r, { layer: fr.layerDigest, path: fr.path }, files));
+      }
+    }
+    return { packages, warnings };
+  },
+};
+
+function toPackage(r: DpkgRecord, location: { layer: string; path: string }, files: string[] | undefined): Package {
+  const pkg: Package = {
+    name: r.name,
+    version: r.version,
+    ecosystem: '',
+    type: 'deb',
+    purl: '',
+    source: { name: r.sourceName, version: r.sourceVersion },
+    locations: [location],
+  };
+  if (r.arch) pkg.arch = r.arch;
+  if (files) pkg.files = files;
+  return pkg;
+}
