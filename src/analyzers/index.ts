@@ -4,7 +4,11 @@
  */
 import type { Analyzer } from './types.ts';
 import { dpkgAnalyzer } from './os/dpkg.ts';
+import { apkAnalyzer } from './os/apk.ts';
+import { osReleaseAnalyzer } from './os/os-release.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
+  apkAnalyzer as Analyzer,
+  osReleaseAnalyzer as Analyzer,
 ];
