@@ -6,9 +6,11 @@ import type { Analyzer } from './types.ts';
 import { dpkgAnalyzer } from './os/dpkg.ts';
 import { apkAnalyzer } from './os/apk.ts';
 import { osReleaseAnalyzer } from './os/os-release.ts';
+import { npmAnalyzer } from './lang/npm/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
   apkAnalyzer as Analyzer,
   osReleaseAnalyzer as Analyzer,
+  npmAnalyzer as Analyzer,
 ];

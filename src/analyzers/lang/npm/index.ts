@@ -1,0 +1,148 @@
+/**
+ * The npm analyzer: installed packages under node_modules (npm, yarn classic, pnpm's store) and
+ * the lockfiles package-lock.json (v1–v3), yarn.lock (classic and berry) and pnpm-lock.yaml.
+ *
+ * When a project directory has installed packages, those are the inventory (they are what runs,
+ * and what `npm ls --all` lists) and its lockfiles only contribute `dev` flags; a lockfile whose
+ * project has no node_modules (source trees, multi-stage images that copied only the lockfile)
+ * is reported on its own, with the lockfile as the location.
+ */
+import type { Package } from '../../../model/inventory.ts';
+import type { FileMeta } from '../../../image/types.ts';
+import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, entries, location, mergePackages, parseJsonObject, sortPackages, str } from '../common.ts';
+import { classifyInstalledPackageJson, parseInstalledPackageJson } from './package-json.ts';
+import type { InstalledPath } from './package-json.ts';
+import { parsePackageLock } from './package-lock.ts';
+import type { PackageLock } from './package-lock.ts';
+import { parsePnpmLock } from './pnpm-lock.ts';
+import { classifyYarnEntries, parseYarnLock } from './yarn-lock.ts';
+import type { YarnEntry } from './yarn-lock.ts';
+import type { NodePackage } from './types.ts';
+
+export type NpmFragment =
+  | { kind: 'installed'; where: InstalledPath; pkg: NodePackage }
+  | { kind: 'package-lock'; hidden: boolean; lock: PackageLock }
+  | { kind: 'yarn-lock'; entries: YarnEntry[] }
+  | { kind: 'pnpm-lock'; packages: NodePackage[] }
+  | { kind: 'manifest'; dependencies: [string, string][]; devDependencies: [string, string][] };
+
+function inNodeModules(path: string): boolean {
+  return path.startsWith('node_modules/') || path.includes('/node_modules/');
+}
+
+export function npmRequired(path: string): boolean {
+  const base = baseName(path);
+  if (base === 'package.json') return inNodeModules(path) ? classifyInstalledPackageJson(path) !== undefined : true;
+  if (base === '.package-lock.json') return dirOf(path) === 'node_modules' || dirOf(path).endsWith('/node_modules');
+  if (base === 'package-lock.json' || base === 'yarn.lock' || base === 'pnpm-lock.yaml') return !inNodeModules(path);
+  return false;
+}
+
+export function analyzeNpmFile(path: string, content: Buffer): NpmFragment | undefined {
+  const base = baseName(path);
+  if (base === 'package.json') {
+    const where = inNodeModules(path) ? classifyInstalledPackageJson(path) : undefined;
+    if (where) {
+      const pkg = parseInstalledPackageJson(content, path, where.dirName);
+      return pkg ? { kind: 'installed', where, pkg } : undefined;
+    }
+    const manifest = parseJsonObject(content, path);
+    const deps = (field: string): [string, string][] => entries(manifest[field]).map(([k, v]) => [k, str(v) ?? '']);
+    return {
+      kind: 'manifest',
+      dependencies: [...deps('dependencies'), ...deps('optionalDependencies')],
+      devDependencies: deps('devDependencies'),
+    };
+  }
+  if (base === 'package-lock.json' || base === '.package-lock.json') {
+    return { kind: 'package-lock', hidden: base === '.package-lock.json', lock: parsePackageLock(content, path) };
+  }
+  if (base === 'yarn.lock') return { kind: 'yarn-lock', entries: parseYarnLock(content, path) };
+  if (base === 'pnpm-lock.yaml') return { kind: 'pnpm-lock', packages: parsePnpmLock(content, path) };
+  return undefined;
+}
+
+export function npmPurl(name: string, version: string): string {
+  const slash = name.startsWith('@') ? name.indexOf('/') : -1;
+  return slash > 0
+    ? buildPurl('npm', name.slice(0, slash), name.slice(slash + 1), version)
+    : buildPurl('npm', undefined, name, version);
+}
+
+function toPackage(p: NodePackage, fragment: Fragment<unknown>): Package {
+  const pkg: Package = {
+    name: p.name,
+    version: p.version,
+    ecosystem: 'npm',
+    type: 'npm',
+    purl: npmPurl(p.name, p.version),
+    locations: [location(fragment)],
+  };
+  if (p.licenses?.length) pkg.licenses = p.licenses;
+  if (p.dev !== undefined) pkg.dev = p.dev;
+  if (p.indirect !== undefined) pkg.indirect = p.indirect;
+  if (p.metadata) pkg.metadata = p.metadata;
+  return pkg;
+}
+
+export function finalizeNpm(fragments: Fragment<NpmFragment>[]): AnalyzerOutput {
+  const lockByPath = new Map<string, PackageLock>();
+  const manifests = new Map<string, Extract<NpmFragment, { kind: 'manifest' }>>();
+  const projectsWithInstalls = new Set<string>();
+  for (const f of fragments) {
+    const v = f.value;
+    if (v.kind === 'package-lock') lockByPath.set(f.path, v.lock);
+    else if (v.kind === 'manifest') manifests.set(dirOf(f.path), v);
+    else if (v.kind === 'installed') projectsWithInstalls.add(v.where.projectDir);
+  }
+  const join = (dir: string, file: string): string => (dir ? `${dir}/${file}` : file);
+
+  const packages: Package[] = [];
+  for (const f of fragments) {
+    const v = f.value;
+    switch (v.kind) {
+      case 'installed': {
+        const pkg = toPackage(v.pkg, f);
+        const lock = lockByPath.get(join(v.where.projectDir, 'node_modules/.package-lock.json'))
+          ?? lockByPath.get(join(v.where.projectDir, 'package-lock.json'));
+        const flags = lock?.installPaths.get(v.where.installPath);
+        if (flags) pkg.dev = flags.dev;
+        packages.push(pkg);
+        break;
+      }
+      case 'package-lock':
+        if (v.hidden || projectsWithInstalls.has(dirOf(f.path))) break;
+        for (const p of v.lock.packages) packages.push(toPackage(p, f));
+        break;
+      case 'yarn-lock': {
+        const dir = dirOf(f.path);
+        if (projectsWithInstalls.has(dir)) break;
+        const manifest = manifests.get(dir);
+        const classified = manifest ? classifyYarnEntries(v.entries, manifest) : v.entries;
+        for (const e of classified) {
+          const { patterns: _p, dependsOn: _d, ...p } = e;
+          packages.push(toPackage(p, f));
+        }
+        break;
+      }
+      case 'pnpm-lock':
+        if (projectsWithInstalls.has(dirOf(f.path))) break;
+        for (const p of v.packages) packages.push(toPackage(p, f));
+        break;
+      case 'manifest':
+        break;
+    }
+  }
+  return { packages: sortPackages(mergePackages(packages)) };
+}
+
+export const npmAnalyzer: Analyzer<NpmFragment> = {
+  name: 'npm',
+  version: 1,
+  kind: 'language',
+  maxFileSize: LOCKFILE_MAX_SIZE,
+  required: (path: string, _meta: FileMeta) => npmRequired(path),
+  analyze: ({ path, content }: AnalyzerInput) => analyzeNpmFile(path, content),
+  finalize: finalizeNpm,
+};

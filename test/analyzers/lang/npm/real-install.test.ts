@@ -1,0 +1,85 @@
+/**
+ * Real-world check: install real packages from the npm registry into a temp dir and compare the
+ * analyzer's inventory with `npm ls --all --json` (the hidden e2e check does the same on images).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { requireOrSkip } from '../../../helpers/shared-data.ts';
+import { analyzeNpmFile, finalizeNpm, npmRequired } from '../../../../src/analyzers/lang/npm/index.ts';
+import type { NpmFragment } from '../../../../src/analyzers/lang/npm/index.ts';
+import { parsePackageLock } from '../../../../src/analyzers/lang/npm/package-lock.ts';
+import type { Fragment } from '../../../../src/analyzers/types.ts';
+
+interface LsNode { version?: string; missing?: boolean; dependencies?: Record<string, LsNode> }
+
+/** Flattens `npm ls --all --json` into the set of name@version it lists (root excluded). */
+function flattenLs(node: LsNode, out = new Set<string>()): Set<string> {
+  for (const [name, dep] of Object.entries(node.dependencies ?? {})) {
+    if (dep.version && !dep.missing) out.add(`${name}@${dep.version}`);
+    flattenLs(dep, out);
+  }
+  return out;
+}
+
+function walk(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...walk(dir, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+function registryReachable(): boolean {
+  const r = spawnSync('npm', ['ping', '--no-audit'], { timeout: 20_000, stdio: 'ignore' });
+  return r.status === 0;
+}
+
+test('node_modules and package-lock.json inventories equal `npm ls --all` after a real npm install', { timeout: 180_000 }, (t) => {
+  if (!requireOrSkip(t, registryReachable(), 'npm registry')) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'pw-npm-real-'));
+  try {
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0', private: true }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error',
+      'express@4', 'lodash', '@types/node', 'debug'], { cwd: dir, stdio: 'pipe', timeout: 150_000 });
+    // A package.json inside a package's test fixtures is not an installed package (npm ls ignores it).
+    mkdirSync(path.join(dir, 'node_modules/express/test/fixtures/node_modules/fake'), { recursive: true });
+    writeFileSync(path.join(dir, 'node_modules/express/test/fixtures/node_modules/fake/package.json'), '{"name":"fake","version":"6.6.6"}');
+    // An extraneous package (present, not in any manifest): npm ls --all lists it too.
+    mkdirSync(path.join(dir, 'node_modules/leftover'), { recursive: true });
+    writeFileSync(path.join(dir, 'node_modules/leftover/package.json'), '{"name":"leftover","version":"0.0.1"}');
+
+    const ls = JSON.parse(execFileSync('npm', ['ls', '--all', '--json'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as LsNode;
+    const expected = [...flattenLs(ls)].sort();
+    assert.ok(expected.length > 50, `npm ls listed ${expected.length} packages`);
+    assert.ok(expected.includes('leftover@0.0.1'));
+
+    const fragments: Fragment<NpmFragment>[] = [];
+    for (const rel of walk(dir)) {
+      const imagePath = `srv/app/${rel}`;
+      if (!npmRequired(imagePath)) continue;
+      const value = analyzeNpmFile(imagePath, readFileSync(path.join(dir, rel)));
+      if (value) fragments.push({ path: imagePath, layerIndex: 0, layerDigest: 'sha256:l0', value });
+    }
+    const packages = finalizeNpm(fragments).packages ?? [];
+    const got = [...new Set(packages.map((p) => `${p.name}@${p.version}`))].sort();
+    assert.deepEqual(got, expected);
+    assert.equal(got.length, packages.length, 'one record per name@version');
+    assert.ok(packages.every((p) => p.locations.every((l) => l.path.startsWith('srv/app/node_modules/') && l.path.endsWith('/package.json'))));
+    assert.ok(packages.every((p) => p.purl.startsWith('pkg:npm/')));
+    assert.ok(packages.every((p) => p.dev === false || p.name === 'leftover'));
+
+    const lock = parsePackageLock(readFileSync(path.join(dir, 'package-lock.json')), 'package-lock.json');
+    const fromLock = [...new Set(lock.packages.map((p) => `${p.name}@${p.version}`))].sort();
+    assert.deepEqual(fromLock, expected.filter((p) => p !== 'leftover@0.0.1'));
+    const direct = lock.packages.filter((p) => p.indirect === false).map((p) => p.name).sort();
+    assert.deepEqual(direct, ['@types/node', 'debug', 'express', 'lodash']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
