@@ -49,6 +49,8 @@ export interface ImageSource {
   /** Manifest digest; undefined for `dir:` sources. */
   readonly digest?: string;
   readonly platform?: Platform;
+  /** How `platform` was chosen from a multi-platform index (`matched requested linux/arm64`); absent without an index. */
+  readonly platformReason?: string;
   readonly manifestMediaType?: string;
   readonly config: ImageConfig;
   /** Raw config bytes digest, when the source has one. */
