@@ -6,11 +6,15 @@ import type { Analyzer } from './types.ts';
 import { dpkgAnalyzer } from './os/dpkg.ts';
 import { apkAnalyzer } from './os/apk.ts';
 import { osReleaseAnalyzer } from './os/os-release.ts';
+import { rpmAnalyzer } from './os/rpm/index.ts';
 import { npmAnalyzer } from './lang/npm/index.ts';
+import { pythonAnalyzer } from './lang/python/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
   apkAnalyzer as Analyzer,
   osReleaseAnalyzer as Analyzer,
+  rpmAnalyzer as Analyzer,
   npmAnalyzer as Analyzer,
+  pythonAnalyzer as Analyzer,
 ];
