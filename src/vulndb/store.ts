@@ -1,0 +1,309 @@
+/**
+ * The advisory index: one SQLite file per snapshot. Writers build a NEW file next to the target and
+ * rename it over the old one, so a scan never sees a half-written database and a reader that already
+ * has the old file open keeps a valid inode. Readers open it read-only.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { PortwardenError } from '../util/errors.ts';
+import { normalizeEcosystem, normalizePackageName } from './names.ts';
+import { cveIdsOf } from './osv.ts';
+import type { OsvEvent, OsvRecord } from './osv.ts';
+
+export const SCHEMA_VERSION = 1;
+
+/** `$PORTWARDEN_HOME/db/advisories.db`, PORTWARDEN_HOME defaulting to ~/.portwarden. */
+export function defaultDbPath(): string {
+  const home = process.env.PORTWARDEN_HOME || path.join(os.homedir(), '.portwarden');
+  return path.join(home, 'db', 'advisories.db');
+}
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+  name TEXT PRIMARY KEY, url TEXT, format TEXT, records INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0,
+  etag TEXT, last_modified TEXT, sha256 TEXT, imported_at TEXT NOT NULL
+);
+CREATE TABLE advisories (
+  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, modified TEXT NOT NULL,
+  withdrawn TEXT, detail TEXT NOT NULL
+);
+CREATE TABLE affected (rid INTEGER NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE aliases (alias TEXT NOT NULL, rid INTEGER NOT NULL);
+CREATE INDEX affected_rid ON affected (rid);
+CREATE INDEX aliases_rid ON aliases (rid);
+`;
+// The lookup indexes are created after the bulk load (building once beats maintaining per insert);
+// the rid indexes exist from the start because replacing a record deletes by rid.
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, name);
+CREATE INDEX IF NOT EXISTS aliases_alias ON aliases (alias);
+`;
+
+/** What one affected row stores: everything range evaluation and evidence need, nothing else. */
+export interface StoredAffected {
+  /** Package name as the advisory spells it. */
+  name: string;
+  ecosystem: string;
+  purl?: string;
+  ranges?: { type: string; events: OsvEvent[] }[];
+  versions?: string[];
+  ecosystem_specific?: Record<string, unknown>;
+  database_specific?: Record<string, unknown>;
+  severity?: { type: string; score: string }[];
+}
+
+export interface SourceRow {
+  name: string;
+  url?: string | undefined;
+  format?: string | undefined;
+  records: number;
+  invalid: number;
+  etag?: string | undefined;
+  last_modified?: string | undefined;
+  sha256?: string | undefined;
+  imported_at: string;
+}
+
+export type UpsertMode = 'replace' | 'merge-affected';
+
+export interface BuildResult {
+  path: string;
+  snapshot: string;
+  builtAt: string;
+  advisories: number;
+}
+
+/**
+ * Builds a new index file. With `base`, the new file starts as a copy of that database (merge);
+ * without, empty. Nothing is visible at `target` until `commit()` renames the file into place.
+ */
+export class IndexBuilder {
+  readonly tempPath: string;
+  private db: Database.Database;
+  private readonly target: string;
+  private readonly stmts: {
+    find: Database.Statement<[string], { rid: number; modified: string }>;
+    insertAdvisory: Database.Statement<[string, string, string, string | null, string]>;
+    updateAdvisory: Database.Statement<[string, string, string | null, string, number]>;
+    deleteAffected: Database.Statement<[number]>;
+    deleteAffectedPkg: Database.Statement<[number, string, string]>;
+    insertAffected: Database.Statement<[number, string, string, string]>;
+    deleteAliases: Database.Statement<[number]>;
+    insertAlias: Database.Statement<[string, number]>;
+    aliasesOf: Database.Statement<[number], { alias: string }>;
+  };
+  private finished = false;
+
+  constructor(target: string, options: { base?: string | undefined } = {}) {
+    this.target = path.resolve(target);
+    mkdirSync(path.dirname(this.target), { recursive: true });
+    this.tempPath = `${this.target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const fresh = !options.base;
+    if (options.base) copyFileSync(options.base, this.tempPath);
+    this.db = new Database(this.tempPath);
+    // The temp file is private until the rename, so durability during the load buys nothing.
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    if (fresh) this.db.exec(SCHEMA);
+    else {
+      const version = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get();
+      if (Number(version?.value) !== SCHEMA_VERSION) {
+        this.db.close();
+        rmSync(this.tempPath, { force: true });
+        throw new PortwardenError('db_schema', `advisory database ${options.base} has schema ${version?.value ?? '?'}, expected ${SCHEMA_VERSION}; rebuild it with --replace`);
+      }
+    }
+    this.stmts = {
+      find: this.db.prepare('SELECT rid, modified FROM advisories WHERE id = ?'),
+      insertAdvisory: this.db.prepare('INSERT INTO advisories (id, source, modified, withdrawn, detail) VALUES (?, ?, ?, ?, ?)'),
+      updateAdvisory: this.db.prepare('UPDATE advisories SET source = ?, modified = ?, withdrawn = ?, detail = ? WHERE rid = ?'),
+      deleteAffected: this.db.prepare('DELETE FROM affected WHERE rid = ?'),
+      deleteAffectedPkg: this.db.prepare('DELETE FROM affected WHERE rid = ? AND ecosystem = ? AND name = ?'),
+      insertAffected: this.db.prepare('INSERT INTO affected (rid, ecosystem, name, data) VALUES (?, ?, ?, ?)'),
+      deleteAliases: this.db.prepare('DELETE FROM aliases WHERE rid = ?'),
+      insertAlias: this.db.prepare('INSERT INTO aliases (alias, rid) VALUES (?, ?)'),
+      aliasesOf: this.db.prepare('SELECT alias FROM aliases WHERE rid = ?'),
+    };
+    this.db.exec('BEGIN');
+  }
+
+  /**
+   * Adds or updates one record. `replace` (OSV files): an existing record with the same id is
+   * replaced when the new one is at least as recent. `merge-affected` (records converted from distro
+   * feeds, where one id gathers entries from many files): the new entries replace only the existing
+   * entries for the same (ecosystem, package).
+   */
+  upsert(record: OsvRecord, source: string, mode: UpsertMode = 'replace'): 'inserted' | 'updated' | 'skipped' {
+    const { affected, ...rest } = record;
+    const existing = this.stmts.find.get(record.id);
+    let rid: number;
+    let outcome: 'inserted' | 'updated';
+    if (existing) {
+      if (mode === 'replace' && existing.modified > record.modified) return 'skipped';
+      rid = existing.rid;
+      if (mode === 'replace') {
+        this.stmts.deleteAffected.run(rid);
+        this.stmts.updateAdvisory.run(source, record.modified, record.withdrawn ?? null, JSON.stringify(rest), rid);
+        this.stmts.deleteAliases.run(rid);
+      } else {
+        for (const a of affected ?? []) {
+          if (a.package) this.stmts.deleteAffectedPkg.run(rid, normalizeEcosystem(a.package.ecosystem), normalizePackageName(a.package.ecosystem, a.package.name));
+        }
+        const known = new Set(this.stmts.aliasesOf.all(rid).map((r) => r.alias));
+        for (const alias of this.aliasKeys(record)) if (!known.has(alias)) this.stmts.insertAlias.run(alias, rid);
+      }
+      outcome = 'updated';
+    } else {
+      rid = Number(this.stmts.insertAdvisory.run(record.id, source, record.modified, record.withdrawn ?? null, JSON.stringify(rest)).lastInsertRowid);
+      outcome = 'inserted';
+    }
+    if (mode === 'replace' || outcome === 'inserted') for (const alias of this.aliasKeys(record)) this.stmts.insertAlias.run(alias, rid);
+    // Withdrawn records stay listed (status, explain) but never reach matching.
+    if (!record.withdrawn) {
+      for (const a of affected ?? []) {
+        if (!a.package) continue;
+        const stored: StoredAffected = { name: a.package.name, ecosystem: a.package.ecosystem };
+        if (a.package.purl) stored.purl = a.package.purl;
+        const ranges = (a.ranges ?? []).filter((r) => r.type !== 'GIT');
+        if (ranges.length) stored.ranges = ranges.map((r) => ({ type: r.type, events: r.events }));
+        if (a.versions?.length) stored.versions = a.versions;
+        if (a.ecosystem_specific) stored.ecosystem_specific = a.ecosystem_specific;
+        if (a.database_specific) stored.database_specific = a.database_specific;
+        if (a.severity) stored.severity = a.severity;
+        if (!stored.ranges && !stored.versions) continue; // GIT-only entries cannot match a package version
+        this.stmts.insertAffected.run(rid, normalizeEcosystem(a.package.ecosystem), normalizePackageName(a.package.ecosystem, a.package.name), JSON.stringify(stored));
+      }
+    }
+    return outcome;
+  }
+
+  private aliasKeys(record: OsvRecord): string[] {
+    return [...new Set([...(record.aliases ?? []), ...(record.upstream ?? []), ...cveIdsOf(record)])].filter((a) => a !== record.id);
+  }
+
+  /** Removes every record a source contributed (before re-importing that source's fresh export). */
+  deleteSource(name: string): void {
+    this.db.prepare('DELETE FROM affected WHERE rid IN (SELECT rid FROM advisories WHERE source = ?)').run(name);
+    this.db.prepare('DELETE FROM aliases WHERE rid IN (SELECT rid FROM advisories WHERE source = ?)').run(name);
+    this.db.prepare('DELETE FROM advisories WHERE source = ?').run(name);
+    this.db.prepare('DELETE FROM sources WHERE name = ?').run(name);
+  }
+
+  setSource(row: SourceRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO sources (name, url, format, records, invalid, etag, last_modified, sha256, imported_at)
+         VALUES (@name, @url, @format, @records, @invalid, @etag, @last_modified, @sha256, @imported_at)
+         ON CONFLICT(name) DO UPDATE SET url = excluded.url, format = excluded.format, records = excluded.records,
+           invalid = excluded.invalid, etag = excluded.etag, last_modified = excluded.last_modified,
+           sha256 = excluded.sha256, imported_at = excluded.imported_at`,
+      )
+      .run({
+        name: row.name, url: row.url ?? null, format: row.format ?? null, records: row.records, invalid: row.invalid,
+        etag: row.etag ?? null, last_modified: row.last_modified ?? null, sha256: row.sha256 ?? null, imported_at: row.imported_at,
+      });
+  }
+
+  /** Finishes the file (indexes, meta, snapshot id) and atomically renames it over the target. */
+  commit(): BuildResult {
+    if (this.finished) throw new Error('index builder already finished');
+    this.db.exec('COMMIT');
+    this.db.exec(INDEXES);
+    // Snapshot id = content hash, so two builds from the same data get the same id.
+    const hash = createHash('sha256');
+    let advisories = 0;
+    for (const row of this.db.prepare<[], { id: string; modified: string; withdrawn: string | null }>('SELECT id, modified, withdrawn FROM advisories ORDER BY id').iterate()) {
+      hash.update(`${row.id}\0${row.modified}\0${row.withdrawn ?? ''}\n`);
+      advisories++;
+    }
+    for (const row of this.db.prepare<[], { n: number; h: string }>('SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS h FROM affected').iterate()) {
+      hash.update(`${row.n}:${row.h}`);
+    }
+    const snapshot = hash.digest('hex').slice(0, 16);
+    const builtAt = new Date().toISOString();
+    const setMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    setMeta.run('schema_version', String(SCHEMA_VERSION));
+    setMeta.run('snapshot', snapshot);
+    setMeta.run('built_at', builtAt);
+    this.db.exec('ANALYZE');
+    this.db.close();
+    this.finished = true;
+    renameSync(this.tempPath, this.target);
+    return { path: this.target, snapshot, builtAt, advisories };
+  }
+
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    try {
+      this.db.close();
+    } finally {
+      rmSync(this.tempPath, { force: true });
+    }
+  }
+}
+
+export function missingDbError(dbPath: string): PortwardenError {
+  return new PortwardenError('db_missing', `no advisory database at ${dbPath}; run \`portwarden db update\` or \`portwarden db import\``);
+}
+
+/** Opens an index read-only; throws a clear error when it does not exist or is not an index. */
+export function openIndexDatabase(dbPath: string): Database.Database {
+  if (!existsSync(dbPath)) throw missingDbError(dbPath);
+  let db: Database.Database;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new PortwardenError('db_open', `cannot open advisory database ${dbPath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  try {
+    const version = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get();
+    if (Number(version?.value) !== SCHEMA_VERSION) {
+      throw new PortwardenError('db_schema', `advisory database ${dbPath} has schema ${version?.value ?? '?'}, this build reads ${SCHEMA_VERSION}; run \`portwarden db update\``);
+    }
+  } catch (err) {
+    db.close();
+    if (err instanceof PortwardenError) throw err;
+    throw new PortwardenError('db_open', `${dbPath} is not a Portwarden advisory database: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return db;
+}
+
+export interface DbStatus {
+  path: string;
+  schemaVersion: number;
+  snapshot: string;
+  builtAt: string;
+  advisories: number;
+  withdrawn: number;
+  sources: SourceRow[];
+  ecosystems: { ecosystem: string; advisories: number }[];
+}
+
+export function readDbStatus(dbPath: string): DbStatus {
+  const db = openIndexDatabase(dbPath);
+  try {
+    const meta = new Map(db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((r) => [r.key, r.value]));
+    const counts = db.prepare<[], { n: number; w: number }>('SELECT COUNT(*) AS n, COUNT(withdrawn) AS w FROM advisories').get();
+    return {
+      path: dbPath,
+      schemaVersion: Number(meta.get('schema_version')),
+      snapshot: meta.get('snapshot') ?? '',
+      builtAt: meta.get('built_at') ?? '',
+      advisories: counts?.n ?? 0,
+      withdrawn: counts?.w ?? 0,
+      sources: db.prepare<[], SourceRow>('SELECT * FROM sources ORDER BY name').all(),
+      ecosystems: db
+        .prepare<[], { ecosystem: string; advisories: number }>('SELECT ecosystem, COUNT(DISTINCT rid) AS advisories FROM affected GROUP BY ecosystem ORDER BY ecosystem')
+        .all(),
+    };
+  } finally {
+    db.close();
+  }
+}
