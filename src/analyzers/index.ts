@@ -9,6 +9,7 @@ import { osReleaseAnalyzer } from './os/os-release.ts';
 import { rpmAnalyzer } from './os/rpm/index.ts';
 import { npmAnalyzer } from './lang/npm/index.ts';
 import { pythonAnalyzer } from './lang/python/index.ts';
+import { goBinaryAnalyzer, goModAnalyzer } from './lang/golang/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
@@ -17,4 +18,6 @@ export const ALL_ANALYZERS: Analyzer[] = [
   rpmAnalyzer as Analyzer,
   npmAnalyzer as Analyzer,
   pythonAnalyzer as Analyzer,
+  goBinaryAnalyzer as Analyzer,
+  goModAnalyzer as Analyzer,
 ];
