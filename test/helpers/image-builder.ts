@@ -1,7 +1,7 @@
 /**
  * Builds OCI / Docker v2 images in memory for tests: tars, compressed layers, configs, manifests,
  * indexes, and writes them as OCI layouts, OCI archives, `docker save` archives, or pushes them to
- * a registry with Portwarden's own registry client.
+ * a registry with Portwarden's own registry client (src/image/registry/client.ts).
  *
  * Everything is deterministic (fixed mtimes, sorted JSON-free of timestamps unless given) so digests
  * are stable across runs.
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
 import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
+import { RegistryClient } from '../../src/image/registry/client.ts';
 import type { ImageConfig } from '../../src/image/types.ts';
 import type { TestRegistry } from './registry.ts';
 
@@ -473,42 +474,21 @@ interface PushClient {
   pushManifest(b: BuiltBlob, reference: string): Promise<void>;
 }
 
-// Plain-fetch push used until Portwarden's registry client lands; handles anonymous, basic and
-// bearer-token registries (one token per push, scope pull+push on the repository).
 async function pushClient(host: string, repository: string, auth?: { username: string; password: string }): Promise<PushClient> {
-  const base = `http://${host}/v2/${repository}`;
-  const basic = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-  let authorization = basic;
-  const probe = await fetch(`http://${host}/v2/`, basic ? { headers: { authorization: basic } } : {});
-  const challenge = probe.headers.get('www-authenticate') ?? '';
-  if (probe.status === 401 && /^bearer/i.test(challenge)) {
-    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    const url = new URL(params.realm ?? '');
-    if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', `repository:${repository}:pull,push`);
-    const res = await fetch(url, basic ? { headers: { authorization: basic } } : {});
-    if (!res.ok) throw new Error(`token request to ${url.origin} failed: HTTP ${res.status}`);
-    const body = (await res.json()) as { token?: string; access_token?: string };
-    authorization = `Bearer ${body.token ?? body.access_token ?? ''}`;
-  }
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...(authorization ? { authorization } : {}), ...extra });
-  const check = async (res: Response, what: string): Promise<void> => {
-    if (!res.ok) throw new Error(`${what} failed: HTTP ${res.status} ${await res.text()}`);
-  };
+  const client = new RegistryClient({
+    ...(auth ? { credentials: auth } : {}),
+    // Isolated from the developer's environment and Docker config; test registries are loopback (plain HTTP).
+    env: {},
+    dockerConfigPath: '/nonexistent/portwarden-test/config.json',
+    logger: { warn: () => {} },
+  });
+  const repo = { registry: host, repository };
   return {
     pushBlob: async (b) => {
-      const head = await fetch(`${base}/blobs/${b.digest}`, { method: 'HEAD', headers: headers() });
-      if (head.ok) return;
-      const start = await fetch(`${base}/blobs/uploads/`, { method: 'POST', headers: headers() });
-      await check(start, `starting upload of ${b.digest}`);
-      const location = new URL(start.headers.get('location') ?? '', `http://${host}`);
-      location.searchParams.set('digest', b.digest);
-      const put = await fetch(location, { method: 'PUT', headers: headers({ 'content-type': 'application/octet-stream' }), body: b.data });
-      await check(put, `uploading ${b.digest}`);
+      await client.pushBlob(repo, b.digest, b.data);
     },
     pushManifest: async (b, reference) => {
-      const put = await fetch(`${base}/manifests/${reference}`, { method: 'PUT', headers: headers({ 'content-type': b.mediaType }), body: b.data });
-      await check(put, `putting manifest ${reference}`);
+      await client.pushManifest(repo, reference, b.data, b.mediaType);
     },
   };
 }

@@ -1,0 +1,583 @@
+/**
+ * Distribution v2 API client on undici: anonymous, basic and bearer-token auth, retries with
+ * backoff, verified manifests and blobs, and push (blobs with exists-check and cross-repo mount,
+ * manifests by tag or digest).
+ */
+import { Readable, pipeline } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { VERSION } from '../../version.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { parseAuthChallenges, type AuthChallenge } from './challenge.ts';
+import { resolveCredential, type RegistryCredential } from './credentials.ts';
+import { RegistryError } from './errors.ts';
+import { MANIFEST_ACCEPT } from './manifest.ts';
+import { DEFAULT_RETRY, backoffDelay, isRetriableError, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
+import { computeDigest, digestAlgorithm, verifyBytes, verifyingStream } from './verify.ts';
+
+export interface RegistryLogger {
+  warn(message: string): void;
+  debug?(message: string): void;
+}
+
+export interface RegistryOptions {
+  /** Explicit credentials (`--creds USER:PASS`); highest precedence, used for every registry. */
+  credentials?: { username: string; password: string };
+  /** Environment to read PORTWARDEN_REGISTRY_* and DOCKER_CONFIG from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Docker config.json location override (default $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
+  dockerConfigPath?: string;
+  /** Hosts (`host` or `host:port`) spoken to over plain HTTP; adds to PORTWARDEN_INSECURE_REGISTRIES. Loopback is always plain HTTP. */
+  insecureRegistries?: string[];
+  /** Largest manifest or index accepted (default 4 MiB). */
+  maxManifestBytes?: number;
+  /** Largest image config accepted (default 8 MiB). */
+  maxConfigBytes?: number;
+  /** Most layers accepted in one image (default 500). */
+  maxLayers?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Called before each retry (for progress output and tests). */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string; url: string }) => void;
+  signal?: AbortSignal;
+  logger?: RegistryLogger;
+  dispatcher?: Dispatcher;
+  userAgent?: string;
+}
+
+export interface RepositoryRef {
+  /** Registry as the user wrote it (`docker.io`, `localhost:5000`). */
+  registry: string;
+  repository: string;
+}
+
+export interface FetchedManifest {
+  bytes: Buffer;
+  digest: string;
+  mediaType: string | undefined;
+}
+
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_LAYERS = 500;
+const MAX_REDIRECTS = 5;
+const MAX_ERROR_BODY = 64 * 1024;
+const TOKEN_EXPIRY_SKEW_MS = 10_000;
+const DEFAULT_TOKEN_LIFETIME_S = 60;
+
+let sharedAgent: Agent | undefined;
+function defaultDispatcher(): Agent {
+  sharedAgent ??= new Agent({ connectTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000, keepAliveTimeout: 10_000 });
+  return sharedAgent;
+}
+
+/** Registry name → host serving the API (`docker.io` → `registry-1.docker.io`). */
+export function apiHostFor(registry: string): string {
+  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+function hostWithoutPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon >= 0 ? host.slice(0, colon) : host;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const name = hostWithoutPort(host).toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function headerAll(headers: Record<string, string | string[] | undefined>, name: string): string[] {
+  const v = headers[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+async function drain(body: Readable): Promise<void> {
+  try {
+    for await (const _ of body) {
+      // discard
+    }
+  } catch {
+    // the body is being thrown away anyway
+  }
+}
+
+/** Reads at most `max` bytes; more is an error (`tooLarge` builds it), and the connection is dropped. */
+async function readLimited(body: Readable, max: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    total += b.length;
+    if (total > max) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function errorDetail(body: Readable): Promise<string> {
+  let text: string;
+  try {
+    text = (await readLimited(body, MAX_ERROR_BODY, () => new Error('too large'))).toString('utf8');
+  } catch {
+    return '';
+  }
+  try {
+    const doc = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    const first = doc.errors?.[0];
+    if (first) return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`.slice(0, 300);
+  } catch {
+    // not the Distribution error format
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+interface HostState {
+  scheme: 'http' | 'https';
+  /** Auth challenge from the last 401; undefined until seen (anonymous works until then). */
+  challenge?: AuthChallenge;
+  credential?: RegistryCredential;
+  credentialResolved: boolean;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+interface SendOptions {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path and query under the API host (`/v2/…`), or an absolute URL (upload locations). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  scopes: string[];
+}
+
+export class RegistryClient {
+  readonly maxManifestBytes: number;
+  readonly maxConfigBytes: number;
+  readonly maxLayers: number;
+  private readonly retry: RetryPolicy;
+  private readonly env: Record<string, string | undefined>;
+  private readonly insecure: Set<string>;
+  private readonly hosts = new Map<string, HostState>();
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly warned = new Set<string>();
+  private readonly dispatcher: Dispatcher;
+  private readonly userAgent: string;
+
+  constructor(private readonly opts: RegistryOptions = {}) {
+    this.env = opts.env ?? process.env;
+    this.maxManifestBytes = opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+    this.maxConfigBytes = opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;
+    this.maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.dispatcher = opts.dispatcher ?? defaultDispatcher();
+    this.userAgent = opts.userAgent ?? `portwarden/${VERSION}`;
+    const fromEnv = (this.env.PORTWARDEN_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.insecure = new Set([...fromEnv, ...(opts.insecureRegistries ?? [])].map((h) => h.toLowerCase()));
+  }
+
+  private warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    if (this.opts.logger) this.opts.logger.warn(message);
+    else process.stderr.write(`warning: ${message}\n`);
+  }
+
+  private hostState(registry: string): HostState {
+    const apiHost = apiHostFor(registry);
+    let state = this.hosts.get(apiHost);
+    if (!state) {
+      const plain = isLoopbackHost(apiHost) || this.insecure.has(apiHost.toLowerCase()) || this.insecure.has(hostWithoutPort(apiHost).toLowerCase()) || this.insecure.has(registry.toLowerCase());
+      state = { scheme: plain ? 'http' : 'https', credentialResolved: false };
+      this.hosts.set(apiHost, state);
+    }
+    if (!state.credentialResolved) {
+      state.credentialResolved = true;
+      const found = resolveCredential(registry, {
+        ...(this.opts.credentials ? { explicit: this.opts.credentials } : {}),
+        env: this.env,
+        ...(this.opts.dockerConfigPath ? { dockerConfigPath: this.opts.dockerConfigPath } : {}),
+      });
+      for (const w of found.warnings) this.warn(w);
+      if (found.credential) state.credential = found.credential;
+    }
+    return state;
+  }
+
+  private baseUrl(registry: string): string {
+    return `${this.hostState(registry).scheme}://${apiHostFor(registry)}`;
+  }
+
+  private describeCredential(state: HostState): string {
+    return state.credential ? `credentials from ${state.credential.source}` : 'no credentials (set --creds, PORTWARDEN_REGISTRY_AUTH or docker login)';
+  }
+
+  /** One HTTP exchange with manual redirects; Authorization is dropped when a redirect leaves the origin. */
+  private async exchange(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Dispatcher.ResponseData> {
+    let current = url;
+    let currentMethod = method;
+    let currentHeaders = headers;
+    let currentBody = body;
+    for (let hop = 0; ; hop++) {
+      const res = await this.dispatcher.request({
+        origin: current.origin,
+        path: `${current.pathname}${current.search}`,
+        method: currentMethod as Dispatcher.HttpMethod,
+        headers: { 'user-agent': this.userAgent, ...currentHeaders },
+        body: currentBody ?? null,
+        signal: this.opts.signal ?? null,
+      });
+      const location = header(res.headers, 'location');
+      if (![301, 302, 303, 307, 308].includes(res.statusCode) || !location || currentMethod === 'PUT' || currentMethod === 'POST' || currentMethod === 'PATCH') {
+        return res;
+      }
+      await drain(res.body);
+      if (hop >= MAX_REDIRECTS) throw new RegistryError('registry_error', `${url.host}: more than ${MAX_REDIRECTS} redirects for ${url.pathname}`);
+      const next = new URL(location, current);
+      if (next.origin !== current.origin) {
+        const { authorization: _dropped, ...rest } = currentHeaders;
+        currentHeaders = rest;
+      }
+      if (res.statusCode === 303) {
+        currentMethod = 'GET';
+        currentBody = undefined;
+      }
+      current = next;
+    }
+  }
+
+  /** Sends with retries on 429/5xx/connection errors; the caller gets the final response (any status). */
+  private async sendWithRetry(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Dispatcher.ResponseData> {
+    for (let attempt = 1; ; attempt++) {
+      let reason: string;
+      let retryAfter: number | undefined;
+      try {
+        const res = await this.exchange(url, method, headers, body);
+        if (!isRetriableStatus(res.statusCode) || attempt >= this.retry.attempts) return res;
+        retryAfter = parseRetryAfter(header(res.headers, 'retry-after'));
+        reason = `HTTP ${res.statusCode}`;
+        await drain(res.body);
+      } catch (err) {
+        if (this.opts.signal?.aborted) throw err;
+        if (err instanceof RegistryError || !isRetriableError(err)) {
+          if (err instanceof RegistryError) throw err;
+          throw new RegistryError('registry_unavailable', `${url.host}: ${method} ${url.pathname} failed: ${errorMessage(err)}`, { cause: err });
+        }
+        if (attempt >= this.retry.attempts) {
+          throw new RegistryError('registry_unavailable', `${url.host}: ${method} ${url.pathname} failed after ${attempt} attempts: ${errorMessage(err)}`, { cause: err });
+        }
+        reason = errorMessage(err);
+      }
+      const delayMs = retryAfter !== undefined ? Math.min(retryAfter, this.retry.maxRetryAfterMs) : backoffDelay(attempt - 1, this.retry);
+      this.opts.onRetry?.({ attempt, delayMs, reason, url: `${url.origin}${url.pathname}` });
+      this.opts.logger?.debug?.(`retrying ${method} ${url.host}${url.pathname} in ${delayMs} ms (${reason})`);
+      await sleep(delayMs, this.opts.signal);
+    }
+  }
+
+  private async ensureChallenge(registry: string, state: HostState): Promise<void> {
+    if (state.challenge !== undefined || !state.credential) return;
+    // With credentials, learn the auth scheme up front (GET /v2/) so request bodies are not sent
+    // twice and the first token request already carries the credentials.
+    const url = new URL(`${this.baseUrl(registry)}/v2/`);
+    const res = await this.sendWithRetry(url, 'GET', {}, undefined);
+    await drain(res.body);
+    if (res.statusCode === 401) this.rememberChallenge(state, res);
+  }
+
+  private rememberChallenge(state: HostState, res: Dispatcher.ResponseData): void {
+    const challenges = headerAll(res.headers, 'www-authenticate').flatMap(parseAuthChallenges);
+    state.challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic') ?? { scheme: 'none', params: {} };
+  }
+
+  private async authorization(registry: string, state: HostState, scopes: string[], forceRefresh: boolean): Promise<string | undefined> {
+    const challenge = state.challenge;
+    if (!challenge) return undefined;
+    const cred = state.credential;
+    if (challenge.scheme === 'basic') {
+      if (!cred?.username) return undefined;
+      return `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+    }
+    if (challenge.scheme !== 'bearer') return undefined;
+    if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
+    const key = `${apiHostFor(registry)}|${[...scopes].sort().join(' ')}`;
+    const cached = this.tokens.get(key);
+    if (cached && !forceRefresh && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
+    const token = await this.fetchToken(registry, state, challenge, scopes);
+    this.tokens.set(key, token);
+    return `Bearer ${token.token}`;
+  }
+
+  private async fetchToken(registry: string, state: HostState, challenge: AuthChallenge, scopes: string[]): Promise<CachedToken> {
+    const realm = challenge.params.realm;
+    let realmUrl: URL;
+    try {
+      realmUrl = new URL(realm ?? '');
+    } catch {
+      throw new RegistryError('registry_error', `${registry}: bearer challenge has no usable realm (${JSON.stringify(realm ?? null)})`);
+    }
+    if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') {
+      throw new RegistryError('registry_error', `${registry}: token realm must be an http(s) URL`);
+    }
+    const cred = state.credential;
+    const service = challenge.params.service;
+    let res: Dispatcher.ResponseData;
+    if (cred?.identityToken) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'portwarden' });
+      if (service) form.set('service', service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      res = await this.sendWithRetry(realmUrl, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
+    } else {
+      const url = new URL(realmUrl);
+      if (service) url.searchParams.set('service', service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      const headers: Record<string, string> = {};
+      if (cred?.username) {
+        url.searchParams.set('account', cred.username);
+        headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+      }
+      res = await this.sendWithRetry(url, 'GET', headers, undefined);
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      const detail = await errorDetail(res.body);
+      throw new RegistryError(
+        'unauthorized',
+        `${registry}: authentication failed (HTTP ${res.statusCode} from token service ${realmUrl.host}) using ${this.describeCredential(state)}${detail ? `: ${detail}` : ''}`,
+        { status: res.statusCode },
+      );
+    }
+    if (res.statusCode !== 200) {
+      const detail = await errorDetail(res.body);
+      throw new RegistryError('registry_error', `${registry}: token service ${realmUrl.host} answered HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`, { status: res.statusCode });
+    }
+    const body = await readLimited(res.body, 1024 * 1024, () => new RegistryError('registry_error', `${registry}: token response larger than 1 MiB`));
+    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    try {
+      doc = JSON.parse(body.toString('utf8')) as typeof doc;
+    } catch {
+      throw new RegistryError('registry_error', `${registry}: token service ${realmUrl.host} returned invalid JSON`);
+    }
+    const token = typeof doc.token === 'string' && doc.token ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
+    if (!token) throw new RegistryError('registry_error', `${registry}: token service ${realmUrl.host} returned no token`);
+    const lifetimeS = typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+    const issued = typeof doc.issued_at === 'string' ? Date.parse(doc.issued_at) : NaN;
+    // A skewed server clock must not make a fresh token look expired (or a stale one fresh).
+    const start = Number.isNaN(issued) || Math.abs(issued - Date.now()) > 5 * 60_000 ? Date.now() : issued;
+    return { token, expiresAt: start + lifetimeS * 1000 - TOKEN_EXPIRY_SKEW_MS };
+  }
+
+  /**
+   * Sends an authenticated request. On 401 it learns the challenge (or refreshes an expired
+   * token) and tries once more; a second 401 is an `unauthorized` error.
+   */
+  private async send(registry: string, o: SendOptions): Promise<Dispatcher.ResponseData> {
+    const state = this.hostState(registry);
+    await this.ensureChallenge(registry, state);
+    const url = /^https?:\/\//.test(o.path) ? new URL(o.path) : new URL(`${this.baseUrl(registry)}${o.path}`);
+    for (let authAttempt = 0; ; authAttempt++) {
+      // Upload locations may point at other hosts (storage backends): never hand them our token.
+      const sameOrigin = url.origin === new URL(this.baseUrl(registry)).origin;
+      const auth = sameOrigin ? await this.authorization(registry, state, o.scopes, authAttempt > 0) : undefined;
+      const headers = { ...o.headers, ...(auth ? { authorization: auth } : {}) };
+      const res = await this.sendWithRetry(url, o.method, headers, o.body);
+      if (res.statusCode !== 401) return res;
+      const hadChallenge = state.challenge !== undefined && state.challenge.scheme !== 'none';
+      this.rememberChallenge(state, res);
+      const canRetry = authAttempt === 0 && (state.challenge?.scheme === 'bearer' || (state.challenge?.scheme === 'basic' && !hadChallenge && state.credential !== undefined));
+      if (!canRetry) {
+        const detail = await errorDetail(res.body);
+        throw new RegistryError(
+          'unauthorized',
+          `${registry}: unauthorized (HTTP 401) for ${o.method} ${url.pathname} using ${this.describeCredential(state)}${detail ? `: ${detail}` : ''}`,
+          { status: 401 },
+        );
+      }
+      await drain(res.body);
+    }
+  }
+
+  private async failFor(registry: string, what: string, res: Dispatcher.ResponseData): Promise<never> {
+    const detail = await errorDetail(res.body);
+    const suffix = detail ? `: ${detail}` : '';
+    const status = res.statusCode;
+    if (status === 404) throw new RegistryError('not_found', `${what} not found in ${registry} (HTTP 404)${suffix}`, { status });
+    if (status === 403) throw new RegistryError('denied', `${registry}: access denied to ${what} (HTTP 403)${suffix}`, { status });
+    if (isRetriableStatus(status)) throw new RegistryError('registry_unavailable', `${registry}: ${what}: HTTP ${status} after ${this.retry.attempts} attempts${suffix}`, { status });
+    throw new RegistryError('registry_error', `${registry}: ${what}: HTTP ${status}${suffix}`, { status });
+  }
+
+  private repoPath(ref: RepositoryRef): string {
+    return `/v2/${ref.repository}`;
+  }
+
+  private where(ref: RepositoryRef, reference: string): string {
+    return `${ref.registry}/${ref.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+  }
+
+  /** GET a manifest (tag or digest), size-limited and verified: against the digest when asked by digest, else against Docker-Content-Digest. */
+  async getManifest(ref: RepositoryRef, reference: string): Promise<FetchedManifest> {
+    const where = this.where(ref, reference);
+    const res = await this.send(ref.registry, {
+      method: 'GET',
+      path: `${this.repoPath(ref)}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: [`repository:${ref.repository}:pull`],
+    });
+    if (res.statusCode !== 200) return this.failFor(ref.registry, `manifest ${where}`, res);
+    const tooLarge = (): RegistryError =>
+      new RegistryError('manifest_too_large', `${where}: manifest larger than the ${this.maxManifestBytes}-byte limit (raise maxManifestBytes if this is expected)`);
+    const declared = Number(header(res.headers, 'content-length'));
+    if (Number.isFinite(declared) && declared > this.maxManifestBytes) {
+      res.body.destroy();
+      throw tooLarge();
+    }
+    const bytes = await readLimited(res.body, this.maxManifestBytes, tooLarge);
+    const isDigest = reference.includes(':');
+    const headerDigest = header(res.headers, 'docker-content-digest');
+    let digest: string;
+    if (isDigest) {
+      verifyBytes(bytes, reference, `manifest ${where}`);
+      digest = reference;
+    } else if (headerDigest && /^sha(256|512):[0-9a-f]+$/.test(headerDigest)) {
+      verifyBytes(bytes, headerDigest, `manifest ${where}`);
+      digest = digestAlgorithm(headerDigest) === 'sha256' ? headerDigest : computeDigest(bytes);
+    } else {
+      digest = computeDigest(bytes);
+    }
+    return { bytes, digest, mediaType: header(res.headers, 'content-type')?.split(';')[0]?.trim() };
+  }
+
+  /** HEAD a manifest: its digest without downloading it (falls back to GET when the header is missing). */
+  async resolveManifestDigest(ref: RepositoryRef, reference: string): Promise<string> {
+    const res = await this.send(ref.registry, {
+      method: 'HEAD',
+      path: `${this.repoPath(ref)}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: [`repository:${ref.repository}:pull`],
+    });
+    await drain(res.body);
+    if (res.statusCode === 200) {
+      const digest = header(res.headers, 'docker-content-digest');
+      if (digest && /^sha256:[0-9a-f]{64}$/.test(digest)) return digest;
+      return (await this.getManifest(ref, reference)).digest;
+    }
+    if (res.statusCode === 404) throw new RegistryError('not_found', `manifest ${this.where(ref, reference)} not found in ${ref.registry} (HTTP 404)`, { status: 404 });
+    return this.failFor(ref.registry, `manifest ${this.where(ref, reference)}`, res);
+  }
+
+  /** A blob's bytes, whole, verified and size-limited (configs). */
+  async getBlobBytes(ref: RepositoryRef, digest: string, expectedSize: number | undefined, maxBytes: number, what = 'blob'): Promise<Buffer> {
+    if (expectedSize !== undefined && expectedSize > maxBytes) {
+      throw new RegistryError('blob_too_large', `${what} ${digest} is ${expectedSize} bytes, over the ${maxBytes}-byte limit`);
+    }
+    const res = await this.openBlobResponse(ref, digest, expectedSize, what);
+    const bytes = await readLimited(res.body, maxBytes, () => new RegistryError('blob_too_large', `${what} ${digest} exceeds the ${maxBytes}-byte limit`));
+    if (expectedSize !== undefined && bytes.length !== expectedSize) {
+      throw new RegistryError('size_mismatch', `${what} ${digest}: got ${bytes.length} bytes, descriptor declares ${expectedSize}`);
+    }
+    verifyBytes(bytes, digest, `${what} ${ref.registry}/${ref.repository}`);
+    return bytes;
+  }
+
+  private async openBlobResponse(ref: RepositoryRef, digest: string, expectedSize: number | undefined, what: string): Promise<Dispatcher.ResponseData> {
+    digestAlgorithm(digest);
+    const res = await this.send(ref.registry, {
+      method: 'GET',
+      path: `${this.repoPath(ref)}/blobs/${digest}`,
+      scopes: [`repository:${ref.repository}:pull`],
+    });
+    if (res.statusCode !== 200) return this.failFor(ref.registry, `${what} ${digest} in ${ref.repository}`, res);
+    const declared = Number(header(res.headers, 'content-length'));
+    if (expectedSize !== undefined && header(res.headers, 'content-length') !== undefined && Number.isFinite(declared) && declared !== expectedSize) {
+      res.body.destroy();
+      throw new RegistryError('size_mismatch', `${what} ${digest}: registry sends ${declared} bytes, descriptor declares ${expectedSize}`);
+    }
+    return res;
+  }
+
+  /**
+   * A blob as a stream that verifies size and digest as it flows; it errors at the end (or as soon
+   * as too many bytes arrive) with a message naming the digest.
+   */
+  async openBlob(ref: RepositoryRef, digest: string, expectedSize?: number, what = 'blob'): Promise<Readable> {
+    const res = await this.openBlobResponse(ref, digest, expectedSize, what);
+    const verifier = verifyingStream(digest, expectedSize, `${what} ${ref.registry}/${ref.repository}`);
+    pipeline(res.body, verifier, () => {
+      // Errors reach the consumer through `verifier`; nothing else to do here.
+    });
+    return verifier;
+  }
+
+  async blobExists(ref: RepositoryRef, digest: string, scopes?: string[]): Promise<boolean> {
+    const res = await this.send(ref.registry, {
+      method: 'HEAD',
+      path: `${this.repoPath(ref)}/blobs/${digest}`,
+      scopes: scopes ?? [`repository:${ref.repository}:pull`],
+    });
+    await drain(res.body);
+    if (res.statusCode === 200) return true;
+    if (res.statusCode === 404) return false;
+    return this.failFor(ref.registry, `blob ${digest}`, res);
+  }
+
+  /**
+   * Uploads a blob unless the repository has it: HEAD, then a cross-repository mount from
+   * `mountFrom` when given, else POST + monolithic PUT.
+   */
+  async pushBlob(ref: RepositoryRef, digest: string, data: Buffer, opts: { mountFrom?: string } = {}): Promise<'exists' | 'mounted' | 'uploaded'> {
+    verifyBytes(data, digest, `blob to push to ${ref.registry}/${ref.repository}`);
+    const pushScopes = [`repository:${ref.repository}:pull,push`, ...(opts.mountFrom ? [`repository:${opts.mountFrom}:pull`] : [])];
+    if (await this.blobExists(ref, digest, pushScopes)) return 'exists';
+    const query = opts.mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(opts.mountFrom)}` : '';
+    const start = await this.send(ref.registry, { method: 'POST', path: `${this.repoPath(ref)}/blobs/uploads/${query}`, scopes: pushScopes });
+    if (start.statusCode === 201) {
+      await drain(start.body);
+      return 'mounted';
+    }
+    if (start.statusCode !== 202) return this.failFor(ref.registry, `starting upload of ${digest} to ${ref.repository}`, start);
+    await drain(start.body);
+    const location = header(start.headers, 'location');
+    if (!location) throw new RegistryError('registry_error', `${ref.registry}: upload of ${digest} started without a Location header`);
+    const uploadUrl = new URL(location, this.baseUrl(ref.registry));
+    uploadUrl.searchParams.set('digest', digest);
+    const put = await this.send(ref.registry, {
+      method: 'PUT',
+      path: uploadUrl.toString(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
+      body: data,
+      scopes: pushScopes,
+    });
+    if (put.statusCode !== 201) return this.failFor(ref.registry, `uploading ${digest} to ${ref.repository}`, put);
+    await drain(put.body);
+    return 'uploaded';
+  }
+
+  /** PUTs a manifest or index by tag or digest; returns its digest (checked against the registry's). */
+  async pushManifest(ref: RepositoryRef, reference: string, data: Buffer, mediaType: string): Promise<string> {
+    const digest = computeDigest(data);
+    if (reference.includes(':') && reference !== digest) verifyBytes(data, reference, `manifest to push to ${this.where(ref, reference)}`);
+    const res = await this.send(ref.registry, {
+      method: 'PUT',
+      path: `${this.repoPath(ref)}/manifests/${reference}`,
+      headers: { 'content-type': mediaType },
+      body: data,
+      scopes: [`repository:${ref.repository}:pull,push`],
+    });
+    if (res.statusCode !== 201 && res.statusCode !== 200) return this.failFor(ref.registry, `pushing manifest ${this.where(ref, reference)}`, res);
+    await drain(res.body);
+    const returned = header(res.headers, 'docker-content-digest');
+    if (returned && returned !== digest) {
+      throw new RegistryError('digest_mismatch', `${this.where(ref, reference)}: registry stored the manifest as ${returned}, expected ${digest}`);
+    }
+    return digest;
+  }
+}
