@@ -10,6 +10,7 @@ import { rpmAnalyzer } from './os/rpm/index.ts';
 import { npmAnalyzer } from './lang/npm/index.ts';
 import { pythonAnalyzer } from './lang/python/index.ts';
 import { goBinaryAnalyzer, goModAnalyzer } from './lang/golang/index.ts';
+import { dotnetAnalyzer } from './lang/dotnet/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
@@ -20,4 +21,5 @@ export const ALL_ANALYZERS: Analyzer[] = [
   pythonAnalyzer as Analyzer,
   goBinaryAnalyzer as Analyzer,
   goModAnalyzer as Analyzer,
+  dotnetAnalyzer as Analyzer,
 ];
