@@ -11,6 +11,7 @@ import { npmAnalyzer } from './lang/npm/index.ts';
 import { pythonAnalyzer } from './lang/python/index.ts';
 import { goBinaryAnalyzer, goModAnalyzer } from './lang/golang/index.ts';
 import { dotnetAnalyzer } from './lang/dotnet/index.ts';
+import { composerAnalyzer } from './lang/php/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
@@ -22,4 +23,5 @@ export const ALL_ANALYZERS: Analyzer[] = [
   goBinaryAnalyzer as Analyzer,
   goModAnalyzer as Analyzer,
   dotnetAnalyzer as Analyzer,
+  composerAnalyzer as Analyzer,
 ];

@@ -1,0 +1,71 @@
+/**
+ * The PHP analyzer: Composer's installed list (`vendor/composer/installed.json`) and
+ * `composer.lock`. When a project has an installed vendor directory, it is the inventory (it is
+ * what runs, and `--no-dev` installs leave dev packages out); the lockfile of that project is
+ * then not reported on its own.
+ */
+import type { Package } from '../../../model/inventory.ts';
+import type { FileMeta } from '../../../image/types.ts';
+import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, location, mergePackages, sortPackages } from '../common.ts';
+import { parseComposerLock, parseInstalledJson } from './composer.ts';
+import type { ComposerPackage } from './composer.ts';
+
+export interface ComposerFragment {
+  kind: 'lock' | 'installed';
+  packages: ComposerPackage[];
+}
+
+const INSTALLED_SUFFIX = 'vendor/composer/installed.json';
+
+export function composerRequired(path: string): boolean {
+  return baseName(path) === 'composer.lock' || path === INSTALLED_SUFFIX || path.endsWith('/' + INSTALLED_SUFFIX);
+}
+
+export function analyzeComposerFile(path: string, content: Buffer): ComposerFragment {
+  return baseName(path) === 'composer.lock'
+    ? { kind: 'lock', packages: parseComposerLock(content, path) }
+    : { kind: 'installed', packages: parseInstalledJson(content, path) };
+}
+
+export function composerPurl(name: string, version: string): string {
+  const slash = name.indexOf('/');
+  return slash > 0
+    ? buildPurl('composer', name.slice(0, slash), name.slice(slash + 1), version)
+    : buildPurl('composer', undefined, name, version);
+}
+
+export function finalizeComposer(fragments: Fragment<ComposerFragment>[]): AnalyzerOutput {
+  const installedProjects = new Set(
+    fragments.filter((f) => f.value.kind === 'installed').map((f) => f.path.slice(0, f.path.length - INSTALLED_SUFFIX.length).replace(/\/$/, '')),
+  );
+  const packages: Package[] = [];
+  for (const f of fragments) {
+    if (f.value.kind === 'lock' && installedProjects.has(dirOf(f.path))) continue;
+    for (const c of f.value.packages) {
+      const pkg: Package = {
+        name: c.name,
+        version: c.version,
+        ecosystem: 'Packagist',
+        type: 'composer',
+        purl: composerPurl(c.name, c.version),
+        locations: [location(f)],
+      };
+      if (c.licenses?.length) pkg.licenses = c.licenses;
+      if (c.dev !== undefined) pkg.dev = c.dev;
+      packages.push(pkg);
+    }
+  }
+  // Packagist names are case-insensitive.
+  return { packages: sortPackages(mergePackages(packages, (p) => `${p.name.toLowerCase()}\u0000${p.version}`)) };
+}
+
+export const composerAnalyzer: Analyzer<ComposerFragment> = {
+  name: 'composer',
+  version: 1,
+  kind: 'language',
+  maxFileSize: LOCKFILE_MAX_SIZE,
+  required: (path: string, _meta: FileMeta) => composerRequired(path),
+  analyze: ({ path, content }: AnalyzerInput) => analyzeComposerFile(path, content),
+  finalize: finalizeComposer,
+};
