@@ -53,8 +53,8 @@ describe('composer', () => {
       frag('srv/other/composer.lock', { packages: [{ name: 'Symfony/Console', version: 'v6.0.0' }] }),
     ]).packages ?? [];
     assert.deepEqual(out.map((p) => [p.name, p.version, p.purl, p.locations[0]?.path]), [
-      ['a/b', '1.0.0', 'pkg:composer/a/b@1.0.0', 'var/www/vendor/composer/installed.json'],
       ['Symfony/Console', 'v6.0.0', 'pkg:composer/symfony/console@v6.0.0', 'srv/other/composer.lock'],
+      ['a/b', '1.0.0', 'pkg:composer/a/b@1.0.0', 'var/www/vendor/composer/installed.json'],
     ]);
     assert.equal(composerRequired('var/www/vendor/composer/installed.json'), true);
     assert.equal(composerRequired('var/www/vendor/a/b/composer.json'), false);
