@@ -25,6 +25,11 @@ export function parseAuthChallenges(header: string): AuthChallenge[] {
     while (i < s.length && TOKEN_CHAR.test(s[i] as string)) i++;
     return s.slice(start, i);
   };
+  const bare = (): string => {
+    const start = i;
+    while (i < s.length && !/[\s,]/.test(s[i] as string)) i++;
+    return s.slice(start, i);
+  };
   const quoted = (): string => {
     // Caller has checked s[i] === '"'.
     i++;
@@ -60,7 +65,8 @@ export function parseAuthChallenges(header: string): AuthChallenge[] {
       }
       i++; // '='
       skip(/[ \t]/);
-      const value = s[i] === '"' ? quoted() : token();
+      // Unquoted values should be RFC tokens, but servers send bare URLs too: take up to `,`/space.
+      const value = s[i] === '"' ? quoted() : bare();
       challenge.params[name.toLowerCase()] = value;
     }
   }

@@ -22,6 +22,8 @@ export interface RegistryLogger {
 export interface RegistryOptions {
   /** Explicit credentials (`--creds USER:PASS`); highest precedence, used for every registry. */
   credentials?: { username: string; password: string };
+  /** Per-registry credentials (`{"host:port": {username, password}}`), after `credentials`, before the environment. */
+  authByHost?: Record<string, { username: string; password: string }>;
   /** Environment to read PORTWARDEN_REGISTRY_* and DOCKER_CONFIG from (default process.env). */
   env?: Record<string, string | undefined>;
   /** Docker config.json location override (default $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
@@ -204,6 +206,7 @@ export class RegistryClient {
       state.credentialResolved = true;
       const found = resolveCredential(registry, {
         ...(this.opts.credentials ? { explicit: this.opts.credentials } : {}),
+        ...(this.opts.authByHost ? { byHost: this.opts.authByHost } : {}),
         env: this.env,
         ...(this.opts.dockerConfigPath ? { dockerConfigPath: this.opts.dockerConfigPath } : {}),
       });

@@ -1,6 +1,7 @@
 /**
  * Where registry credentials come from, highest precedence first:
  *   1. explicit credentials (`--creds USER:PASS`), for every registry the command talks to;
+ *      then per-host credentials passed in by the caller (`authByHost`, e.g. the service's secrets);
  *   2. `PORTWARDEN_REGISTRY_AUTH` = `{"host:port": {"username": "…", "password": "…"}}` for that host;
  *   3. `PORTWARDEN_REGISTRY_USERNAME` / `PORTWARDEN_REGISTRY_PASSWORD`, for every registry;
  *   4. Docker's `config.json` (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`) `auths`
@@ -26,6 +27,8 @@ export interface RegistryCredential {
 
 export interface CredentialInputs {
   explicit?: { username: string; password: string };
+  /** Per-host credentials handed over programmatically (the service's stored registry secrets). */
+  byHost?: Record<string, { username: string; password: string }>;
   env: Record<string, string | undefined>;
   /** Overrides the Docker config location (tests); default from DOCKER_CONFIG / home. */
   dockerConfigPath?: string;
@@ -113,6 +116,8 @@ export function resolveCredential(registry: string, inputs: CredentialInputs): C
   if (inputs.explicit) return { credential: { ...inputs.explicit, source: '--creds' }, warnings: [] };
   const env = inputs.env;
   const warnings: string[] = [];
+  const given = inputs.byHost ? lookupByHost(inputs.byHost, registry) : undefined;
+  if (given) return { credential: { ...given, source: 'per-registry credentials' }, warnings };
   const perHost = env.PORTWARDEN_REGISTRY_AUTH;
   if (perHost) {
     let table: unknown;
