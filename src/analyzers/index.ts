@@ -12,6 +12,7 @@ import { pythonAnalyzer } from './lang/python/index.ts';
 import { goBinaryAnalyzer, goModAnalyzer } from './lang/golang/index.ts';
 import { dotnetAnalyzer } from './lang/dotnet/index.ts';
 import { composerAnalyzer } from './lang/php/index.ts';
+import { rubyAnalyzer } from './lang/ruby/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
@@ -24,4 +25,5 @@ export const ALL_ANALYZERS: Analyzer[] = [
   goModAnalyzer as Analyzer,
   dotnetAnalyzer as Analyzer,
   composerAnalyzer as Analyzer,
+  rubyAnalyzer as Analyzer,
 ];

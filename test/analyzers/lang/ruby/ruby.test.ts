@@ -1,0 +1,89 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { haveSharedData } from '../../../helpers/shared-data.ts';
+import { parseGemspec } from '../../../../src/analyzers/lang/ruby/gemspec.ts';
+import { parseGemfileLock } from '../../../../src/analyzers/lang/ruby/gemfile-lock.ts';
+import { analyzeRubyFile, finalizeRuby, rubyRequired } from '../../../../src/analyzers/lang/ruby/index.ts';
+import { fixtureCases } from '../npm/pkgdb-fixtures.ts';
+
+describe('gemspec against the pkgdb fixtures', () => {
+  test('every ruby case matches exactly; malformed cases are rejected with the file named', (t) => {
+    if (!haveSharedData(t, 'pkgdb-fixtures', 'ruby')) return;
+    const cases = fixtureCases('ruby');
+    assert.equal(cases.length, 8);
+    for (const c of cases) {
+      const input = c.inputs[0];
+      assert.ok(input, c.name);
+      if (c.expected.length === 0) {
+        assert.throws(() => parseGemspec(readFileSync(input.abs), input.rel), (err: Error) => err.message.startsWith(`${input.rel}: failed to parse gemspec`), c.name);
+        continue;
+      }
+      const spec = parseGemspec(readFileSync(input.abs), input.rel);
+      const e = c.expected[0] ?? {};
+      assert.equal(spec.name, e.Name, c.name);
+      assert.equal(spec.version, e.Version, c.name);
+      // scalibr's expectations carry no licenses; trivy's do (absent = none).
+      if (c.name.startsWith('trivy-')) assert.deepEqual(spec.licenses, (e.Licenses as string[] | undefined) ?? [], c.name);
+    }
+  });
+
+  test('Gem::Version.new, %q literals, single quotes and other receiver names', () => {
+    const spec = parseGemspec(Buffer.from(`Gem::Specification.new do |gem|
+  gem.name = %q<nokogiri>
+  gem.version = Gem::Version.new("1.15.4".freeze)
+  gem.licenses = ['MIT'.freeze, "Apache-2.0"]
+end`), 'x.gemspec');
+    assert.deepEqual(spec, { name: 'nokogiri', version: '1.15.4', licenses: ['MIT', 'Apache-2.0'] });
+  });
+});
+
+describe('Gemfile.lock', () => {
+  test('specs from GEM and GIT, platform suffix stripped, PATH skipped, direct from DEPENDENCIES', () => {
+    const lock = `GIT
+  remote: https://github.com/rails/rails.git
+  revision: abc
+  specs:
+    rails (7.1.0)
+      actionpack (= 7.1.0)
+
+PATH
+  remote: .
+  specs:
+    myapp (0.1.0)
+
+GEM
+  remote: https://rubygems.org/
+  specs:
+    actionpack (7.1.0)
+      rack (>= 2.2.4)
+    nokogiri (1.15.4-x86_64-linux)
+      racc (~> 1.4)
+    nokogiri (1.15.4-arm64-darwin)
+    rack (3.0.8)
+
+PLATFORMS
+  x86_64-linux
+
+DEPENDENCIES
+  nokogiri
+  rails!
+
+BUNDLED WITH
+   2.4.10
+`;
+    assert.deepEqual(parseGemfileLock(Buffer.from(lock)).map((g) => [g.name, g.version, g.indirect]), [
+      ['rails', '7.1.0', false], ['actionpack', '7.1.0', true], ['nokogiri', '1.15.4', false], ['rack', '3.0.8', true],
+    ]);
+  });
+
+  test('analyzer: installed gem paths, purls and ecosystem', () => {
+    assert.equal(rubyRequired('usr/local/bundle/specifications/rake-13.0.3.gemspec'), true);
+    assert.equal(rubyRequired('usr/lib/ruby/gems/3.1.0/specifications/default/json-2.6.1.gemspec'), true);
+    assert.equal(rubyRequired('src/mygem/mygem.gemspec'), false);
+    assert.equal(rubyRequired('app/Gemfile.lock'), true);
+    const value = analyzeRubyFile('usr/local/bundle/specifications/rake-13.0.3.gemspec', Buffer.from('Gem::Specification.new do |s|\n  s.name = "rake".freeze\n  s.version = "13.0.3"\n  s.licenses = ["MIT".freeze]\nend\n'));
+    const out = finalizeRuby([{ path: 'usr/local/bundle/specifications/rake-13.0.3.gemspec', layerIndex: 0, layerDigest: 'sha256:dd', value }]).packages ?? [];
+    assert.deepEqual(out.map((p) => [p.name, p.version, p.ecosystem, p.type, p.purl, p.licenses]), [['rake', '13.0.3', 'RubyGems', 'gem', 'pkg:gem/rake@13.0.3', ['MIT']]]);
+  });
+});
