@@ -13,6 +13,7 @@ import { goBinaryAnalyzer, goModAnalyzer } from './lang/golang/index.ts';
 import { dotnetAnalyzer } from './lang/dotnet/index.ts';
 import { composerAnalyzer } from './lang/php/index.ts';
 import { rubyAnalyzer } from './lang/ruby/index.ts';
+import { cargoLockAnalyzer, rustBinaryAnalyzer } from './lang/rust/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
@@ -26,4 +27,6 @@ export const ALL_ANALYZERS: Analyzer[] = [
   dotnetAnalyzer as Analyzer,
   composerAnalyzer as Analyzer,
   rubyAnalyzer as Analyzer,
+  cargoLockAnalyzer as Analyzer,
+  rustBinaryAnalyzer as Analyzer,
 ];

@@ -55,6 +55,18 @@ export class ExecutableFormatError extends Error {
 const MAX_SECTIONS = 4096;
 const MAX_LOAD_COMMANDS = 4096;
 
+const BINARY_EXTENSIONS = new Set(['.exe', '.dll', '.so', '.bin']);
+
+/**
+ * The cheap pre-filter for `required`: any execute bit, or an extension binaries carry when they
+ * were copied without modes (Windows images, archives). Content is checked later by magic.
+ */
+export function looksLikeExecutable(filePath: string, mode: number): boolean {
+  const dot = filePath.lastIndexOf('.');
+  const ext = dot > filePath.lastIndexOf('/') ? filePath.slice(dot).toLowerCase() : '';
+  return (mode & 0o111) !== 0 || BINARY_EXTENSIONS.has(ext);
+}
+
 /** Identifies the format from the first bytes; cheap enough to call on every executable in an image. */
 export function detectExecutableFormat(buf: Uint8Array): ExecutableFormat | undefined {
   if (buf.length < 4) return undefined;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, AnalyzerInput, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { detectExecutableFormat, parseExecutable } from '../../binary/exe.ts';
+import { detectExecutableFormat, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
 import { parseModinfo, readGoBuildInfo, type GoBuildInfo } from './buildinfo.ts';
 import { isLocalModulePath, parseGoMod, parseGoSum, resolveGoModRequires } from './gomod.ts';
 
@@ -104,12 +104,6 @@ export function goBinaryPackages(info: GoBuildInfo): PackageDraft[] {
     out.push(goModule(actual.path, actual.version === '(devel)' ? '' : actual.version, meta));
   }
   return out;
-}
-
-const BINARY_EXTENSIONS = new Set(['.exe', '.dll', '.so', '.bin']);
-
-export function looksLikeExecutable(filePath: string, mode: number): boolean {
-  return (mode & 0o111) !== 0 || BINARY_EXTENSIONS.has(path.posix.extname(filePath).toLowerCase());
 }
 
 function withLocations(fragments: Fragment<PackageDraft[]>[]): Package[] {
