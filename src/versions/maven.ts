@@ -1,0 +1,208 @@
+/**
+ * Maven versions (`org.apache.maven.artifact.versioning.ComparableVersion`, checked against the
+ * maven-artifact 3.8 jar installed here), used for Maven.
+ *
+ * The version is lower-cased and split into items at `.` and `-` and at every switch between
+ * digits and letters; a `-` (and a digit/letter switch) opens a nested list. Number items compare
+ * numerically; string items compare as qualifiers: `alpha < beta < milestone < rc = cr <
+ * snapshot < "" = ga = final = release < sp`, and unknown qualifiers after all of these,
+ * alphabetically (`1-sp < 1-abc`). A letter directly followed by a digit is shorthand:
+ * `1a1 = 1-alpha-1`, `1b2 = 1-beta-2`, `1m3 = 1-milestone-3`. Trailing "null" items (0, "",
+ * ga/final/release) are trimmed, so `1 = 1.0 = 1.0.0 = 1-ga = 1.0-final`. When one list runs out,
+ * the other's next item is compared against "null": numbers above 0 win, qualifiers before
+ * release lose (`1-rc < 1`), after it win (`1 < 1-sp`); a number beats a qualifier and a list
+ * (`1.1 > 1-sp`, `1.1 > 1-1`), a list beats a qualifier (`1-1 > 1-sp`).
+ */
+import { InvalidVersionError, type VersionScheme } from './types.ts';
+import { ParseCache, compareDigits } from './util.ts';
+
+export type MavenItem =
+  | { kind: 'int'; digits: string }
+  | { kind: 'string'; value: string }
+  | { kind: 'list'; items: MavenItem[] };
+
+const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
+const ALIASES: Record<string, string> = { ga: '', final: '', release: '', cr: 'rc' };
+const RELEASE_INDEX = String(QUALIFIERS.indexOf(''));
+
+/** ComparableVersion's `comparableQualifier`: known qualifiers by rank, unknown ones after, by text. */
+function comparableQualifier(q: string): string {
+  const i = QUALIFIERS.indexOf(q);
+  return i === -1 ? `${QUALIFIERS.length}-${q}` : String(i);
+}
+
+function stringItem(value: string, followedByDigit: boolean): MavenItem {
+  let v = value;
+  if (followedByDigit && v.length === 1) {
+    if (v === 'a') v = 'alpha';
+    else if (v === 'b') v = 'beta';
+    else if (v === 'm') v = 'milestone';
+  }
+  v = ALIASES[v] ?? v;
+  return { kind: 'string', value: comparableQualifier(v) };
+}
+
+// Java's Character.isDigit accepts every Unicode decimal digit; BigInteger parses them too.
+const UNICODE_DIGIT = /\p{Nd}/u;
+
+function isDigitChar(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code < 128) return code >= 48 && code <= 57;
+  // Java tests one UTF-16 unit at a time, so digits outside the BMP are letters to Maven.
+  return c.length === 1 && UNICODE_DIGIT.test(c);
+}
+
+function toAsciiDigits(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const code = ch.charCodeAt(0);
+    if (code >= 48 && code <= 57) out += ch;
+    else {
+      // Unicode Nd blocks are runs of ten consecutive code points starting at a zero.
+      const cp = ch.codePointAt(0) as number;
+      let zero = cp;
+      while (zero > 0 && UNICODE_DIGIT.test(String.fromCodePoint(zero - 1)) && cp - zero < 9) zero--;
+      out += String(cp - zero);
+    }
+  }
+  return out;
+}
+
+function parseItem(isDigit: boolean, buf: string): MavenItem {
+  if (isDigit) return { kind: 'int', digits: stripLeadingZeros(toAsciiDigits(buf)) };
+  return stringItem(buf, false);
+}
+
+function stripLeadingZeros(s: string): string {
+  let i = 0;
+  while (i < s.length - 1 && s.charCodeAt(i) === 48) i++;
+  return s.slice(i);
+}
+
+function isNullItem(item: MavenItem): boolean {
+  if (item.kind === 'int') return item.digits === '0';
+  if (item.kind === 'string') return item.value === RELEASE_INDEX;
+  return item.items.length === 0;
+}
+
+function normalize(list: MavenItem[]): void {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const last = list[i] as MavenItem;
+    if (isNullItem(last)) list.splice(i, 1);
+    else if (last.kind !== 'list') break;
+  }
+}
+
+/** Parses like ComparableVersion's `parseVersion`; every string is a Maven version except the empty one. */
+export function parseMaven(input: string): MavenItem {
+  if (input.length === 0) throw new InvalidVersionError('maven', input, 'empty version');
+  const version = input.toLowerCase();
+  const root: MavenItem[] = [];
+  let list = root;
+  const stack: MavenItem[][] = [root];
+  let isDigit = false;
+  let start = 0;
+  const chars = Array.from(version); // Java indexes UTF-16 units; surrogates are never digits, so code points are fine
+  let pos = 0;
+  const text = (from: number, to: number): string => chars.slice(from, to).join('');
+  const openList = (): void => {
+    const child: MavenItem[] = [];
+    list.push({ kind: 'list', items: child });
+    list = child;
+    stack.push(child);
+  };
+  for (pos = 0; pos < chars.length; pos++) {
+    const c = chars[pos] as string;
+    if (c === '.') {
+      list.push(pos === start ? { kind: 'int', digits: '0' } : parseItem(isDigit, text(start, pos)));
+      start = pos + 1;
+    } else if (c === '-') {
+      list.push(pos === start ? { kind: 'int', digits: '0' } : parseItem(isDigit, text(start, pos)));
+      start = pos + 1;
+      openList();
+    } else if (isDigitChar(c)) {
+      if (!isDigit && pos > start) {
+        list.push(stringItem(text(start, pos), true));
+        start = pos;
+        openList();
+      }
+      isDigit = true;
+    } else {
+      if (isDigit && pos > start) {
+        list.push(parseItem(true, text(start, pos)));
+        start = pos;
+        openList();
+      }
+      isDigit = false;
+    }
+  }
+  if (chars.length > start) list.push(parseItem(isDigit, text(start, chars.length)));
+  while (stack.length) normalize(stack.pop() as MavenItem[]);
+  return { kind: 'list', items: root };
+}
+
+/** `item.compareTo(other)` with `other` possibly null (a list ran out). */
+function compareItem(item: MavenItem, other: MavenItem | undefined): number {
+  switch (item.kind) {
+    case 'int':
+      if (other === undefined) return item.digits === '0' ? 0 : 1;
+      if (other.kind === 'int') return compareDigits(item.digits, other.digits);
+      return 1;
+    case 'string':
+      if (other === undefined) return cmp(item.value, RELEASE_INDEX);
+      if (other.kind === 'int' || other.kind === 'list') return -1;
+      return cmp(item.value, other.value);
+    case 'list': {
+      if (other === undefined) {
+        const first = item.items[0];
+        return first === undefined ? 0 : compareItem(first, undefined);
+      }
+      if (other.kind === 'int') return -1;
+      if (other.kind === 'string') return 1;
+      const n = Math.max(item.items.length, other.items.length);
+      for (let i = 0; i < n; i++) {
+        const l = item.items[i];
+        const r = other.items[i];
+        const result = l === undefined ? (r === undefined ? 0 : -compareItem(r, l)) : compareItem(l, r);
+        if (result !== 0) return result;
+      }
+      return 0;
+    }
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareMavenItems(a: MavenItem, b: MavenItem): number {
+  return compareItem(a, b);
+}
+
+/** ComparableVersion's canonical form (`getCanonical()`), e.g. `1.0-SNAPSHOT` → `1-snapshot`. */
+export function formatMaven(item: MavenItem): string {
+  if (item.kind === 'int') return item.digits;
+  if (item.kind === 'string') {
+    const v = item.value;
+    if (/^[0-9]$/.test(v)) return QUALIFIERS[Number(v)] as string;
+    return v.slice(v.indexOf('-') + 1);
+  }
+  let out = '';
+  for (const child of item.items) {
+    if (out.length) out += child.kind === 'list' ? '-' : '.';
+    out += formatMaven(child);
+  }
+  return out;
+}
+
+const cache = new ParseCache<MavenItem>();
+
+export const mavenScheme: VersionScheme = {
+  id: 'maven',
+  isValid(version) {
+    return version.length > 0;
+  },
+  compare(a, b) {
+    return compareItem(cache.get(a, parseMaven), cache.get(b, parseMaven));
+  },
+};
