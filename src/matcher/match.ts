@@ -1,0 +1,394 @@
+/**
+ * Inventory × advisory index → findings. OS packages are looked up by their SOURCE package in their
+ * own release's ecosystem only (`Debian:11` data never judges a Debian 12 image); language packages
+ * by (ecosystem, normalised name). Advisories about the same problem (CVE ↔ GHSA ↔ PYSEC ↔ DSA …)
+ * collapse into one finding per package.
+ */
+import type { OSInfo, Package } from '../model/inventory.ts';
+import type { FixStatus, MatchEvidence, Severity, Vulnerability } from '../model/report.ts';
+import { SEVERITIES } from '../model/report.ts';
+import { getScheme, schemeForEcosystem } from '../versions/index.ts';
+import type { VersionScheme } from '../versions/types.ts';
+import { ecosystemBase, isOsEcosystem, normalizeEcosystem } from '../vulndb/names.ts';
+import { cveIdsOf } from '../vulndb/osv.ts';
+import { selectSeverity } from '../vulndb/severity.ts';
+import type { AdvisoryDetail, AdvisoryIndex, AffectedRow } from './advisory-index.ts';
+import { evaluateAffected } from './ranges.ts';
+import type { RangeVerdict, SchemeChoice } from './ranges.ts';
+
+export interface SchemeResolution {
+  scheme: VersionScheme;
+  confidence: 'high' | 'low';
+}
+
+export interface MatchOptions {
+  /** Scheme per ecosystem; defaults to src/versions' schemeForEcosystem. */
+  schemeFor?: (ecosystem: string) => SchemeResolution;
+}
+
+/** How a package is looked up: which ecosystem, name and version decide. */
+export interface MatchQuery {
+  ecosystem: string;
+  name: string;
+  version: string;
+  via: 'binary' | 'source';
+}
+
+/** SemVer ordering for OSV SEMVER ranges, tolerant of Go's `v` prefix and `v1.2` shorthands. */
+function semverRangeScheme(): VersionScheme {
+  const strict = getScheme('semver');
+  const tolerant = getScheme('go');
+  return {
+    id: 'semver',
+    isValid: (v) => strict.isValid(v) || tolerant.isValid(v),
+    compare: (a, b) => (strict.isValid(a) && strict.isValid(b) ? strict.compare(a, b) : tolerant.compare(a, b)),
+  };
+}
+
+/** Go toolchain versions appear as `go1.21.3`, `v1.21.3` or `1.21.3`; OSV's stdlib records use the bare form. */
+export function normalizeGoStdlibVersion(version: string): string {
+  return version.replace(/^go(?=\d)/, '').replace(/^v(?=\d)/, '');
+}
+
+/** The ecosystem a package is matched in: its own, else (OS packages) the detected OS's. */
+export function packageEcosystem(pkg: Package, os: OSInfo | undefined): string {
+  const raw = pkg.ecosystem || ((pkg.type === 'deb' || pkg.type === 'apk' || pkg.type === 'rpm') && os?.ecosystem) || '';
+  return raw ? normalizeEcosystem(raw) : '';
+}
+
+export function queryFor(pkg: Package, os: OSInfo | undefined): MatchQuery | undefined {
+  const ecosystem = packageEcosystem(pkg, os);
+  if (!ecosystem || !pkg.version) return undefined;
+  if (isOsEcosystem(ecosystem)) {
+    // Distro advisories are keyed by source package (openssl, not libssl3), and judge its version.
+    if (pkg.source?.name) return { ecosystem, name: pkg.source.name, version: pkg.source.version || pkg.version, via: 'source' };
+    return { ecosystem, name: pkg.name, version: pkg.version, via: 'binary' };
+  }
+  if (pkg.type === 'go-stdlib' || (ecosystem === 'Go' && (pkg.name === 'stdlib' || pkg.name === 'toolchain'))) {
+    return { ecosystem, name: pkg.name === 'toolchain' ? 'toolchain' : 'stdlib', version: normalizeGoStdlibVersion(pkg.version), via: 'binary' };
+  }
+  return { ecosystem, name: pkg.name, version: pkg.version, via: 'binary' };
+}
+
+interface Hit {
+  row: AffectedRow;
+  detail: AdvisoryDetail;
+  verdict: RangeVerdict;
+  confidence: 'high' | 'low';
+  query: MatchQuery;
+}
+
+function fixStatusOf(hit: Hit): FixStatus {
+  if (hit.verdict.fixed) return 'fixed';
+  const declared = hit.row.data.ecosystem_specific?.fix_status;
+  return declared === 'will_not_fix' ? 'will_not_fix' : 'affected';
+}
+
+function evidenceOf(hit: Hit): MatchEvidence {
+  const scheme = hit.verdict.schemes.join('+') || 'none';
+  return {
+    advisory: hit.detail.id,
+    ecosystem: hit.row.data.ecosystem,
+    package: hit.row.data.name,
+    range: hit.verdict.rangeText,
+    comparisons: hit.verdict.comparisons,
+    scheme: hit.confidence === 'low' ? `generic(${scheme})` : scheme,
+    confidence: hit.confidence,
+    via: hit.query.via,
+  };
+}
+
+class Matcher {
+  private readonly schemeFor: (ecosystem: string) => SchemeResolution;
+  private readonly semver = semverRangeScheme();
+  private readonly schemeCache = new Map<string, SchemeResolution>();
+
+  constructor(private readonly index: AdvisoryIndex, options: MatchOptions) {
+    this.schemeFor = options.schemeFor ?? schemeForEcosystem;
+  }
+
+  scheme(ecosystem: string): SchemeResolution {
+    let s = this.schemeCache.get(ecosystem);
+    if (!s) {
+      s = this.schemeFor(ecosystem);
+      this.schemeCache.set(ecosystem, s);
+    }
+    return s;
+  }
+
+  evaluate(query: MatchQuery, row: AffectedRow): Hit {
+    const resolution = this.scheme(query.ecosystem);
+    const choice: SchemeChoice = { ecosystem: resolution.scheme, semver: this.semver };
+    const verdict = evaluateAffected(query.version, row.data, choice);
+    const onlySemver = verdict.schemes.length > 0 && verdict.schemes.every((s) => s === 'semver');
+    const confidence = onlySemver ? 'high' : resolution.confidence;
+    return { row, detail: this.index.advisory(row.rid), verdict, confidence, query };
+  }
+}
+
+/** Batched lookups: one query per ecosystem and batch of names. */
+function lookupAll(index: AdvisoryIndex, queries: (MatchQuery | undefined)[]): Map<string, Map<string, AffectedRow[]>> {
+  const byEcosystem = new Map<string, Set<string>>();
+  for (const q of queries) {
+    if (!q) continue;
+    let set = byEcosystem.get(q.ecosystem);
+    if (!set) byEcosystem.set(q.ecosystem, (set = new Set()));
+    set.add(q.name);
+  }
+  const out = new Map<string, Map<string, AffectedRow[]>>();
+  for (const [eco, names] of byEcosystem) out.set(eco, index.lookup(eco, [...names]));
+  return out;
+}
+
+interface Group {
+  key: string;
+  primary: string;
+  hits: Hit[];
+}
+
+/**
+ * Groups one package's hits so each problem is one finding. A record naming exactly one CVE goes
+ * to that CVE; one naming several (a DSA fixing 24 CVEs) is split, one finding per CVE; records without
+ * a CVE join a group through a shared id/alias, else form their own under their id.
+ */
+function groupHits(hits: Hit[]): Group[] {
+  const groups = new Map<string, Group>();
+  const aliasToKey = new Map<string, string>();
+  const add = (key: string, primary: string, hit: Hit) => {
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { key, primary, hits: [] }));
+    if (!g.hits.includes(hit)) g.hits.push(hit);
+  };
+  const pending: Hit[] = [];
+  for (const hit of hits) {
+    const cves = cveIdsOf(hit.detail);
+    if (cves.length === 0) {
+      pending.push(hit);
+      continue;
+    }
+    for (const cve of cves) add(cve, cve, hit);
+    if (cves.length === 1) {
+      for (const id of [hit.detail.id, ...(hit.detail.aliases ?? [])]) aliasToKey.set(id, cves[0] as string);
+    }
+  }
+  // Records without a CVE: union by shared ids, attached to a CVE group when an alias links there.
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== undefined && parent.get(root) !== root) root = parent.get(root) as string;
+    parent.set(x, root);
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(rb < ra ? ra : rb, rb < ra ? rb : ra);
+  };
+  for (const hit of pending) {
+    parent.set(hit.detail.id, parent.get(hit.detail.id) ?? hit.detail.id);
+    for (const alias of hit.detail.aliases ?? []) {
+      parent.set(alias, parent.get(alias) ?? alias);
+      union(hit.detail.id, alias);
+    }
+  }
+  const clusterKey = new Map<string, string>();
+  for (const hit of pending) {
+    for (const id of [hit.detail.id, ...(hit.detail.aliases ?? [])]) {
+      const cve = aliasToKey.get(id);
+      if (cve) clusterKey.set(find(hit.detail.id), cve);
+    }
+  }
+  for (const hit of pending) {
+    const root = find(hit.detail.id);
+    const cve = clusterKey.get(root);
+    if (cve) add(cve, cve, hit);
+    else add(`id:${root}`, preferredId(pending.filter((h) => find(h.detail.id) === root).map((h) => h.detail.id)), hit);
+  }
+  return [...groups.values()];
+}
+
+/** Without a CVE: GHSA first (the cross-ecosystem id users search for), then the alphabetically first. */
+function preferredId(ids: string[]): string {
+  const sorted = [...new Set(ids)].sort();
+  return sorted.find((i) => i.startsWith('GHSA-')) ?? (sorted[0] as string);
+}
+
+function firstLine(text: string, max = 160): string {
+  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function buildFinding(pkg: Package, group: Group, scheme: VersionScheme, ecosystem: string): Vulnerability {
+  const { hits, primary } = group;
+  const aliasSet = new Set<string>();
+  const references = new Set<string>();
+  let title = '';
+  let description = '';
+  let published: string | undefined;
+  let modified: string | undefined;
+  for (const hit of hits) {
+    const d = hit.detail;
+    const cves = cveIdsOf(d);
+    for (const id of [d.id, ...(d.aliases ?? []), ...(d.upstream ?? [])]) {
+      if (id === primary) continue;
+      // A record covering several CVEs is split; its other CVEs are other findings, not aliases.
+      if (cves.length > 1 && cves.includes(id)) continue;
+      aliasSet.add(id);
+    }
+    for (const r of d.references ?? []) references.add(r.url);
+    if (!title && d.summary) title = d.summary;
+    if (!description && d.details) description = d.details;
+    if (d.published && !d.published.startsWith('0001-') && (!published || d.published < published)) published = d.published;
+    if (d.modified && !d.modified.startsWith('0001-') && (!modified || d.modified > modified)) modified = d.modified;
+  }
+  if (!title) title = firstLine(description) || primary;
+  const fixes = hits.map((h) => h.verdict.fixed).filter((f): f is string => f !== null);
+  let fixed: string | null = null;
+  for (const f of fixes) {
+    try {
+      if (fixed === null || scheme.compare(f, fixed) > 0) fixed = f;
+    } catch {
+      fixed ??= f;
+    }
+  }
+  const statuses = hits.map(fixStatusOf);
+  const status: FixStatus = fixed ? 'fixed' : statuses.includes('will_not_fix') ? 'will_not_fix' : 'affected';
+  const distro = isOsEcosystem(ecosystem) ? ecosystemBase(ecosystem).toLowerCase() : undefined;
+  const sev = selectSeverity(
+    hits.map((h) => ({
+      record: h.detail,
+      affectedSeverity: h.row.data.severity,
+      ecosystemSpecific: h.row.data.ecosystem_specific,
+      databaseSpecific: h.row.data.database_specific,
+    })),
+    distro,
+  );
+  const cve = primary.startsWith('CVE-') ? primary : [...aliasSet].find((a) => a.startsWith('CVE-')) ?? primary;
+  const vuln: Vulnerability = {
+    id: primary,
+    aliases: [...aliasSet].sort(),
+    cve_id: cve,
+    severity: sev.severity,
+    severity_source: sev.source,
+    package_name: pkg.name,
+    installed_version: pkg.version,
+    fixed_version: fixed,
+    ecosystem,
+    purl: pkg.purl,
+    status,
+    title,
+    description,
+    references: [...references],
+    evidence: hits.map(evidenceOf),
+  };
+  if (sev.cvss.length) vuln.cvss = sev.cvss;
+  if (Object.keys(sev.vendor).length) vuln.vendor_severity = sev.vendor;
+  const loc = pkg.locations[0];
+  if (loc) {
+    if (loc.layer) vuln.layer = loc.layer;
+    vuln.path = loc.path;
+  }
+  if (published) vuln.published = published;
+  if (modified) vuln.modified = modified;
+  return vuln;
+}
+
+const SEVERITY_ORDER = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));
+
+/**
+ * Matches an inventory against the index. Returns one finding per (package, problem), sorted by
+ * package, then severity, then id; `warnings` lists versions that could not be evaluated and matches
+ * decided by the generic (low-confidence) scheme.
+ */
+export function matchPackages(
+  packages: Package[],
+  os: OSInfo | undefined,
+  index: AdvisoryIndex,
+  options: MatchOptions = {},
+): { vulnerabilities: Vulnerability[]; warnings: string[] } {
+  const matcher = new Matcher(index, options);
+  const queries = packages.map((p) => queryFor(p, os));
+  const found = lookupAll(index, queries);
+  const vulnerabilities: Vulnerability[] = [];
+  const warnings = new Set<string>();
+  for (const [i, pkg] of packages.entries()) {
+    const query = queries[i];
+    if (!query) continue;
+    const rows = found.get(query.ecosystem)?.get(query.name);
+    if (!rows?.length) continue;
+    const hits: Hit[] = [];
+    const seenRows = new Set<number>();
+    for (const row of rows) {
+      if (seenRows.has(row.row)) continue;
+      seenRows.add(row.row);
+      const hit = matcher.evaluate(query, row);
+      for (const p of hit.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${hit.detail.id}: ${p}`);
+      if (!hit.verdict.affected) continue;
+      if (hit.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${hit.detail.id} with the generic version scheme (low confidence)`);
+      hits.push(hit);
+    }
+    if (!hits.length) continue;
+    const scheme = matcher.scheme(query.ecosystem).scheme;
+    for (const group of groupHits(hits)) vulnerabilities.push(buildFinding(pkg, group, scheme, query.ecosystem));
+  }
+  vulnerabilities.sort(
+    (a, b) =>
+      a.package_name.localeCompare(b.package_name) ||
+      a.installed_version.localeCompare(b.installed_version) ||
+      (SEVERITY_ORDER.get(a.severity) ?? 9) - (SEVERITY_ORDER.get(b.severity) ?? 9) ||
+      a.id.localeCompare(b.id),
+  );
+  return { vulnerabilities, warnings: [...warnings] };
+}
+
+/** One advisory entry considered for `explain`: affected or not, and the evidence either way. */
+export interface ExplainCandidate {
+  advisory: string;
+  aliases: string[];
+  withdrawn?: string;
+  affected: boolean;
+  fixed_version: string | null;
+  status: FixStatus | 'not_affected';
+  evidence: MatchEvidence;
+  problems: string[];
+}
+
+export interface ExplainResult {
+  package: { name: string; version: string; ecosystem: string; purl: string; source?: { name: string; version: string } };
+  /** What was looked up, or undefined when the package cannot be matched (no ecosystem or version). */
+  query?: MatchQuery;
+  candidates: ExplainCandidate[];
+}
+
+/**
+ * Why `id` (a CVE, GHSA, OSV id, or any alias) does or does not apply to `pkg`: every advisory
+ * entry for the package that names `id`, with the range, the comparisons and the verdict.
+ * `explainMatch(libssl3, os, index, 'CVE-2023-0286')` → candidates from DEBIAN-CVE-2023-0286 and DSA-5343-1.
+ */
+export function explainMatch(pkg: Package, os: OSInfo | undefined, index: AdvisoryIndex, id: string, options: MatchOptions = {}): ExplainResult {
+  const query = queryFor(pkg, os);
+  const result: ExplainResult = {
+    package: { name: pkg.name, version: pkg.version, ecosystem: packageEcosystem(pkg, os), purl: pkg.purl },
+    candidates: [],
+  };
+  if (pkg.source) result.package.source = pkg.source;
+  if (!query) return result;
+  result.query = query;
+  const wanted = new Set(index.ridsFor(id));
+  const matcher = new Matcher(index, options);
+  const rows = index.lookup(query.ecosystem, [query.name]).get(query.name) ?? [];
+  for (const row of rows) {
+    if (!wanted.has(row.rid)) continue;
+    const hit = matcher.evaluate(query, row);
+    result.candidates.push({
+      advisory: hit.detail.id,
+      aliases: [...(hit.detail.aliases ?? []), ...(hit.detail.upstream ?? [])],
+      affected: hit.verdict.affected,
+      fixed_version: hit.verdict.fixed,
+      status: hit.verdict.affected ? fixStatusOf(hit) : 'not_affected',
+      evidence: evidenceOf(hit),
+      problems: hit.verdict.problems,
+    });
+  }
+  return result;
+}
