@@ -33,7 +33,7 @@ function readStringLiteral(s: string): { value: string; rest: string } | undefin
     }
     return undefined;
   }
-  const pct = /^%[qQ]?([<({[|!\/])/.exec(t);
+  const pct = /^%[qQ]?([<({[|!/])/.exec(t);
   if (pct?.[1]) {
     const open = pct[1];
     const close = ({ '<': '>', '(': ')', '{': '}', '[': ']' } as Record<string, string>)[open] ?? open;
