@@ -6,7 +6,7 @@
  */
 import type { Analyzer, AnalyzerOutput, Fragment } from '../types.ts';
 import type { Package } from '../../model/inventory.ts';
-import { normaliseImagePath } from './dpkg.ts';
+import { isRegularFile, normaliseImagePath } from './dpkg.ts';
 
 export interface ApkRecord {
   name: string;
@@ -97,7 +97,7 @@ export const apkAnalyzer: Analyzer<ApkFragment> = {
   version: 1,
   kind: 'os',
   maxFileSize: 64 * 1024 * 1024,
-  required: (p, meta) => meta.type === 'file' && p === APK_DB,
+  required: (p, meta) => isRegularFile(meta) && p === APK_DB,
   analyze: ({ path, content }) => parseApkInstalled(content, path),
   finalize(fragments: Fragment<ApkFragment>[]): AnalyzerOutput {
     const packages: Package[] = [];

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Analyzer, Fragment, AnalyzerOutput } from '../types.ts';
 import type { Package } from '../../model/inventory.ts';
+import type { FileMeta } from '../../image/types.ts';
 import { parseStanzas } from './control.ts';
 
 export interface DpkgRecord {
@@ -130,6 +131,11 @@ export function parseDpkgMd5sums(content: Buffer | string): string[] {
   return files;
 }
 
+/** Regular files and hard links to them (the walker hands a hard link the target's content). */
+export function isRegularFile(meta: FileMeta): boolean {
+  return meta.type === 'file' || meta.type === 'hardlink';
+}
+
 export function normaliseImagePath(p: string): string {
   const trimmed = p.trim();
   if (trimmed === '') return '';
@@ -157,7 +163,7 @@ export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
   kind: 'os',
   maxFileSize: 64 * 1024 * 1024,
   required(p, meta) {
-    if (meta.type !== 'file') return false;
+    if (!isRegularFile(meta)) return false;
     if (p === STATUS) return true;
     const sd = baseAfter(p, STATUS_D);
     if (sd !== undefined) return true;

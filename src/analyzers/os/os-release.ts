@@ -9,7 +9,7 @@
  */
 import type { Analyzer, AnalyzerOutput, Fragment } from '../types.ts';
 import type { OSFamily, OSInfo } from '../../model/inventory.ts';
-import { parseDpkgStatus } from './dpkg.ts';
+import { isRegularFile, parseDpkgStatus } from './dpkg.ts';
 
 /** os-release(5) shell-style assignments; quotes and backslash escapes undone. */
 export function parseOsRelease(text: string): Map<string, string> {
@@ -234,9 +234,9 @@ export const osReleaseAnalyzer: Analyzer<OsReleaseFragment> = {
   version: 1,
   kind: 'os-release',
   maxFileSize: 1024 * 1024,
-  required: (p, meta) => meta.type === 'file' && (p in RELEASE_FILES || isDistrolessBaseFiles(p)),
+  required: (p, meta) => isRegularFile(meta) && (Object.hasOwn(RELEASE_FILES, p) || isDistrolessBaseFiles(p)),
   analyze({ path: p, content }) {
-    const kind = RELEASE_FILES[p];
+    const kind = Object.hasOwn(RELEASE_FILES, p) ? RELEASE_FILES[p] : undefined;
     const text = content.toString('utf8');
     if (kind === 'os-release' || kind === 'lsb-release') return { kind, fields: Object.fromEntries(parseOsRelease(text)) };
     if (kind === 'alpine-release' || kind === 'debian_version' || kind === 'redhat-style') return { kind, text: text.slice(0, 4096) };

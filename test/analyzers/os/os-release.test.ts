@@ -77,6 +77,15 @@ describe('os-release detection', () => {
     assert.equal(mk('23.10', 'Ubuntu 23.10'), 'Ubuntu:23.10');
   });
 
+  test('required: regular files and hard links only, no prototype-key paths', () => {
+    const meta = (type: 'file' | 'hardlink' | 'symlink') => ({ path: 'etc/os-release', type, size: 10, mode: 0o644, layerIndex: 0, layerDigest: '' });
+    assert.equal(osReleaseAnalyzer.required('etc/os-release', meta('file')), true);
+    assert.equal(osReleaseAnalyzer.required('etc/os-release', meta('hardlink')), true);
+    assert.equal(osReleaseAnalyzer.required('etc/os-release', meta('symlink')), false);
+    assert.equal(osReleaseAnalyzer.required('constructor', meta('file')), false);
+    assert.equal(osReleaseAnalyzer.required('toString', meta('file')), false);
+  });
+
   test('os-release quoting', () => {
     const m = parseOsRelease('# c\nA="x \\"y\\""\nB=\'z\'\nC=plain\nbad line\n');
     assert.deepEqual([...m], [['A', 'x "y"'], ['B', 'z'], ['C', 'plain']]);

@@ -5,6 +5,7 @@
 import type { Analyzer, AnalyzerOutput, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
 import { readRpmDbBlobs, type RpmDbFormat } from './databases.ts';
+import { isRegularFile } from '../dpkg.ts';
 import { parseSourceRpm, rpmPackageFromHeader, type RpmPackageRecord } from './header.ts';
 
 export { parseRpmHeader, parseSourceRpm, rpmPackageFromHeader, RPM_TAG, type RpmPackageRecord } from './header.ts';
@@ -84,7 +85,7 @@ export const rpmAnalyzer: Analyzer<RpmFragment> = {
   kind: 'os',
   // Real rpmdbs of large images reach a few hundred MB only with huge package sets; 512 MiB bounds memory.
   maxFileSize: 512 * 1024 * 1024,
-  required: (p, meta) => meta.type === 'file' && RPMDB_PATHS.includes(p),
+  required: (p, meta) => isRegularFile(meta) && RPMDB_PATHS.includes(p),
   analyze: ({ path, content }) => {
     const r = parseRpmDb(content, path);
     return { packages: r.packages, warnings: r.warnings };

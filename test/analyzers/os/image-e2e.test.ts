@@ -1,0 +1,101 @@
+/**
+ * The OS analyzers through the real layer walker and inventory builder, on OCI layouts built here:
+ * later layers replacing the dpkg status, whiteouts, symlinked os-release, hard-linked databases.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildImage, writeOciLayout, type LayerSpec } from '../../helpers/image-builder.ts';
+import { haveSharedData, sharedData } from '../../helpers/shared-data.ts';
+import { openSource } from '../../../src/image/open.ts';
+import { walkImage } from '../../../src/image/walk.ts';
+import { buildInventory } from '../../../src/analyzers/inventory.ts';
+import { dpkgAnalyzer } from '../../../src/analyzers/os/dpkg.ts';
+import { apkAnalyzer } from '../../../src/analyzers/os/apk.ts';
+import { osReleaseAnalyzer } from '../../../src/analyzers/os/os-release.ts';
+import { rpmAnalyzer } from '../../../src/analyzers/os/rpm/index.ts';
+import type { Analyzer } from '../../../src/analyzers/types.ts';
+import type { Inventory } from '../../../src/model/inventory.ts';
+
+const OS_ANALYZERS = [dpkgAnalyzer, apkAnalyzer, osReleaseAnalyzer, rpmAnalyzer] as Analyzer[];
+
+async function scan(layers: LayerSpec[]): Promise<{ inv: Inventory; layerDigests: string[]; walkWarnings: string[] }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-os-e2e-'));
+  try {
+    const image = await buildImage({ layers });
+    await writeOciLayout(dir, image, 'test');
+    const source = await openSource(`oci:${dir}:test`);
+    try {
+      const res = await walkImage(source, { analyzers: OS_ANALYZERS });
+      return { inv: buildInventory(res.outputs.values()), layerDigests: image.layers.map((l) => l.digest), walkWarnings: res.warnings };
+    } finally {
+      await source.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const stanza = (name: string, version: string, status = 'install ok installed', extra = ''): string =>
+  `Package: ${name}\nStatus: ${status}\nArchitecture: amd64\nVersion: ${version}\n${extra}Description: d\n x\n`;
+
+describe('OS inventory through the layer walker', () => {
+  test('Debian: later status wins, removed package gone, info lists and whiteouts respected', async () => {
+    const { inv, layerDigests } = await scan([
+      { files: [
+        { path: 'usr/lib/os-release', content: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n' },
+        { path: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
+        { path: 'etc/debian_version', content: '12.5\n' },
+        { path: 'var/lib/dpkg/status', content: [stanza('libc6', '2.36-9+deb12u3', undefined, 'Source: glibc\nMulti-Arch: same\n'), stanza('curl', '7.88.1-10+deb12u4')].join('\n') },
+        { path: 'var/lib/dpkg/info/libc6:amd64.list', content: '/.\n/lib/x86_64-linux-gnu/libc.so.6\n' },
+        { path: 'var/lib/dpkg/info/curl.list', content: '/usr/bin/curl\n' },
+      ] },
+      { files: [
+        { path: 'var/lib/dpkg/status', content: [stanza('libc6', '2.36-9+deb12u4', undefined, 'Source: glibc\nMulti-Arch: same\n'), stanza('curl', '7.88.1-10+deb12u4', 'deinstall ok config-files')].join('\n') },
+        { path: 'var/lib/dpkg/info/.wh.curl.list', content: '' },
+      ] },
+    ]);
+    assert.equal(inv.os?.ecosystem, 'Debian:12');
+    assert.equal(inv.os?.version, '12.5');
+    assert.deepEqual(inv.packages.map((p) => [p.name, p.version, p.ecosystem, p.source?.name]), [['libc6', '2.36-9+deb12u4', 'Debian:12', 'glibc']]);
+    const libc = inv.packages[0];
+    assert.deepEqual(libc?.locations, [{ layer: layerDigests[1], path: 'var/lib/dpkg/status' }]);
+    assert.deepEqual(libc?.files, ['lib/x86_64-linux-gnu/libc.so.6']);
+    assert.equal(libc?.purl, 'pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12&upstream=glibc');
+  });
+
+  test('Alpine: hard-linked apk database is read', async () => {
+    const { inv } = await scan([{ files: [
+      { path: 'etc/alpine-release', content: '3.19.1\n' },
+      { path: 'etc/os-release', content: 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.19.1\n' },
+      { path: 'lib/apk/db/installed.orig', content: 'P:libssl3\nV:3.1.4-r5\nA:x86_64\no:openssl\nF:usr/lib\nR:libssl.so.3\n\n' },
+      { path: 'lib/apk/db/installed', type: 'hardlink', linkname: 'lib/apk/db/installed.orig' },
+    ] }]);
+    assert.equal(inv.os?.ecosystem, 'Alpine:v3.19');
+    assert.deepEqual(inv.packages.map((p) => [p.name, p.version, p.source?.name, p.ecosystem, p.files]), [['libssl3', '3.1.4-r5', 'openssl', 'Alpine:v3.19', ['usr/lib/libssl.so.3']]]);
+  });
+
+  test('CBL-Mariner: rpmdb.sqlite under usr/lib/sysimage/rpm', async (t) => {
+    if (!haveSharedData(t, 'pkgdb-fixtures/rpm/go-rpmdb-cbl-mariner2-sqlite')) return;
+    const db = readFileSync(sharedData('pkgdb-fixtures/rpm/go-rpmdb-cbl-mariner2-sqlite/input/var/lib/rpm/rpmdb.sqlite'));
+    const { inv } = await scan([{ files: [
+      { path: 'etc/os-release', content: 'NAME="Common Base Linux Mariner"\nVERSION="2.0.20220226"\nID=mariner\nVERSION_ID=2.0\n' },
+      { path: 'usr/lib/sysimage/rpm/rpmdb.sqlite', content: db },
+      { path: 'var/lib/rpm', type: 'symlink', linkname: '../../usr/lib/sysimage/rpm' },
+    ] }]);
+    assert.equal(inv.packages.length, 129);
+    assert.ok(inv.packages.every((p) => p.ecosystem === 'Mariner:2' && p.type === 'rpm' && p.locations[0]?.path === 'usr/lib/sysimage/rpm/rpmdb.sqlite'));
+  });
+
+  test('corrupt rpmdb: a warning naming the file, the scan goes on', async () => {
+    const { inv, walkWarnings } = await scan([{ files: [
+      { path: 'etc/os-release', content: 'ID=rocky\nNAME="Rocky Linux"\nVERSION_ID="9.3"\n' },
+      { path: 'var/lib/rpm/Packages', content: Buffer.concat([Buffer.from([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x61, 0x15, 0x06, 0]), Buffer.alloc(600, 0xff)]) },
+    ] }]);
+    assert.equal(inv.os?.ecosystem, 'Rocky Linux:9');
+    assert.equal(inv.packages.length, 0);
+    assert.match(walkWarnings.join('\n'), /var\/lib\/rpm\/Packages/);
+  });
+});
