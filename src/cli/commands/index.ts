@@ -3,8 +3,10 @@
  * `register(program)` and add one import and one array entry here.
  */
 import type { Command } from 'commander';
+import { register as registerImage } from './image.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  registerImage,
 ];
