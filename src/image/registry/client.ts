@@ -97,6 +97,12 @@ function headerAll(headers: Record<string, string | string[] | undefined>, name:
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/** Drops a response body we will not read; undici reports the abort as an error, which is expected here. */
+function abandon(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 async function drain(body: Readable): Promise<void> {
   try {
     for await (const _ of body) {
@@ -115,7 +121,7 @@ async function readLimited(body: Readable, max: number, tooLarge: () => Error): 
     const b = chunk as Buffer;
     total += b.length;
     if (total > max) {
-      body.destroy();
+      abandon(body);
       throw tooLarge();
     }
     chunks.push(b);
@@ -440,7 +446,7 @@ export class RegistryClient {
       new RegistryError('manifest_too_large', `${where}: manifest larger than the ${this.maxManifestBytes}-byte limit (raise maxManifestBytes if this is expected)`);
     const declared = Number(header(res.headers, 'content-length'));
     if (Number.isFinite(declared) && declared > this.maxManifestBytes) {
-      res.body.destroy();
+      abandon(res.body);
       throw tooLarge();
     }
     const bytes = await readLimited(res.body, this.maxManifestBytes, tooLarge);
@@ -501,7 +507,7 @@ export class RegistryClient {
     if (res.statusCode !== 200) return this.failFor(ref.registry, `${what} ${digest} in ${ref.repository}`, res);
     const declared = Number(header(res.headers, 'content-length'));
     if (expectedSize !== undefined && header(res.headers, 'content-length') !== undefined && Number.isFinite(declared) && declared !== expectedSize) {
-      res.body.destroy();
+      abandon(res.body);
       throw new RegistryError('size_mismatch', `${what} ${digest}: registry sends ${declared} bytes, descriptor declares ${expectedSize}`);
     }
     return res;

@@ -187,7 +187,7 @@ describe('verifying stream', () => {
   const data = Buffer.from('hello layer');
   const digest = computeDigest(data);
   const consume = (expected: string, size: number | undefined, chunks: Buffer[]): Promise<void> =>
-    pipeline(Readable.from(chunks), verifyingStream(expected, size, 'layer 0'), async function* (src) {
+    pipeline(Readable.from(chunks), verifyingStream(expected, size, 'layer 0'), async (src: AsyncIterable<Buffer>) => {
       for await (const _ of src) {
         // drain
       }
