@@ -144,8 +144,9 @@ export function tokenizeApk(s: string): ApkToken[] {
     if (remaining() === 0) type = T.End;
     else if (forced !== null) type = forced;
     else nextToken();
-    out.push({ value, next: type });
-    if (type === T.End || type === T.Invalid) return out;
+    const following: T = type;
+    out.push({ value, next: following });
+    if (following >= T.End) return out;
   }
 }
 

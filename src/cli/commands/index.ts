@@ -4,9 +4,11 @@
  */
 import type { Command } from 'commander';
 import { register as registerImage } from './image.ts';
+import { register as registerDebug } from './debug.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   registerImage,
+  registerDebug,
 ];
