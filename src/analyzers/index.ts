@@ -14,6 +14,7 @@ import { dotnetAnalyzer } from './lang/dotnet/index.ts';
 import { composerAnalyzer } from './lang/php/index.ts';
 import { rubyAnalyzer } from './lang/ruby/index.ts';
 import { cargoLockAnalyzer, rustBinaryAnalyzer } from './lang/rust/index.ts';
+import { javaArchiveAnalyzer } from './lang/java/index.ts';
 
 export const ALL_ANALYZERS: Analyzer[] = [
   dpkgAnalyzer as Analyzer,
@@ -29,4 +30,5 @@ export const ALL_ANALYZERS: Analyzer[] = [
   rubyAnalyzer as Analyzer,
   cargoLockAnalyzer as Analyzer,
   rustBinaryAnalyzer as Analyzer,
+  javaArchiveAnalyzer as Analyzer,
 ];
