@@ -4,11 +4,19 @@
  */
 import type { Command } from 'commander';
 import { register as registerImage } from './image.ts';
+import { register as registerServe } from './serve.ts';
+import { register as registerWorker } from './worker.ts';
+import { register as registerMigrate } from './migrate.ts';
+import { register as registerToken } from './token.ts';
 import { register as registerDebug } from './debug.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   registerImage,
+  registerServe,
+  registerWorker,
+  registerMigrate,
+  registerToken,
   registerDebug,
 ];
