@@ -1,10 +1,29 @@
 /**
- * The scan pipeline: target → image source → layer walk (analyzers) → inventory → matcher →
- * secrets → report. The CLI, the service workers and `explain` all go through here.
- * (Being wired: the parts below land in parallel; until then these throw.)
+ * The scan pipeline: target → image source → one layer walk (all analyzers, secrets included) →
+ * inventory → matcher → report. The CLI, the service workers and `explain` all go through here,
+ * so a finding means the same thing everywhere.
+ *
+ * Indexing and matching are separate stages (as in Clair): `inventoryTarget` produces a report
+ * without findings, `matchReport` adds them from the current advisory snapshot, and
+ * `rematchReport` re-runs only the second stage on a stored report when advisories change.
  */
-import type { Report } from '../model/report.ts';
-import { PortwardenError } from '../util/errors.ts';
+import { ALL_ANALYZERS } from '../analyzers/index.ts';
+import { buildInventory } from '../analyzers/inventory.ts';
+import type { Analyzer } from '../analyzers/types.ts';
+import { openSource, type OpenOptions } from '../image/open.ts';
+import { formatPlatform } from '../image/platform.ts';
+import { parseTarget } from '../image/target.ts';
+import type { ImageSource } from '../image/types.ts';
+import { walkImage, type WalkLimits } from '../image/walk.ts';
+import { matchPackages, openAdvisoryIndex, type AdvisoryIndex } from '../matcher/index.ts';
+import type { Package } from '../model/inventory.ts';
+import type { Report, ReportArtifact, SecretFinding } from '../model/report.ts';
+import { summarize } from '../report/summary.ts';
+import { defaultDbPath } from '../vulndb/store.ts';
+import { VERSION } from '../version.ts';
+import { existsSync } from 'node:fs';
+import { UserInputError } from '../util/errors.ts';
+import { redactConfigText } from './redact.ts';
 
 export interface ScanOptions {
   /** Advisory index (SQLite) path; default $PORTWARDEN_HOME/db/advisories.db. */
@@ -18,25 +37,174 @@ export interface ScanOptions {
   };
   /** Default: both. */
   scanners?: Array<'vuln' | 'secret'>;
+  /** Secret rules config (YAML, or a gitleaks .toml). */
+  secretConfig?: string;
+  limits?: Partial<WalkLimits>;
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
 }
 
-function notWired(): never {
-  throw new PortwardenError('not_wired', 'scan pipeline not wired yet');
+function openOptions(opts: ScanOptions): OpenOptions {
+  const o: OpenOptions = {};
+  if (opts.platform) o.platform = opts.platform;
+  if (opts.registry?.creds) o.creds = opts.registry.creds;
+  if (opts.registry?.insecureRegistries) o.insecureRegistries = opts.registry.insecureRegistries;
+  if (opts.registry?.authByHost) o.authByHost = opts.registry.authByHost;
+  if (opts.onWarning) o.onWarning = opts.onWarning;
+  if (opts.signal) o.signal = opts.signal;
+  return o;
 }
 
-export async function scanTarget(_target: string, _opts: ScanOptions = {}): Promise<Report> {
-  return notWired();
+function wants(opts: ScanOptions, scanner: 'vuln' | 'secret'): boolean {
+  return !opts.scanners || opts.scanners.includes(scanner);
 }
 
-export async function resolveTargetDigest(_target: string, _opts: ScanOptions = {}): Promise<string | undefined> {
-  return notWired();
+function describeArtifact(source: ImageSource): ReportArtifact {
+  const cfg = source.config.config ?? {};
+  const history = (source.config.history ?? []).filter((h) => !h.empty_layer);
+  const artifact: ReportArtifact = {
+    kind: source.transport,
+    reference: source.reference,
+    layers: source.layers.map((l, i) => ({
+      digest: l.digest,
+      size: l.size,
+      ...(l.diffId ? { diff_id: l.diffId } : {}),
+      ...(history[i]?.created_by ? { created_by: redactConfigText(history[i]?.created_by ?? '') } : {}),
+    })),
+    config: {
+      ...(cfg.User ? { user: cfg.User } : {}),
+      ...(cfg.Env ? { env: cfg.Env.map(redactConfigText) } : {}),
+      ...(cfg.Entrypoint ? { entrypoint: cfg.Entrypoint } : {}),
+      ...(cfg.Cmd ? { cmd: cfg.Cmd } : {}),
+      ...(cfg.Labels ? { labels: cfg.Labels } : {}),
+    },
+  };
+  if (source.platform) artifact.platform = formatPlatform(source.platform);
+  if (source.manifestMediaType) artifact.media_type = source.manifestMediaType;
+  return artifact;
 }
 
-export function rematchReport(_report: Report, _opts: Pick<ScanOptions, 'dbPath'> = {}): Report {
-  return notWired();
+/** Packages as reported: owned-file lists stay in the inventory (they only serve de-duplication). */
+function reportPackages(packages: Package[]): Package[] {
+  return packages.map(({ files: _files, ...rest }) => rest);
 }
 
-export function advisorySnapshot(_dbPath?: string): string | undefined {
-  return notWired();
+function emptyReport(target: string, artifact: ReportArtifact): Report {
+  return {
+    schema_version: 1,
+    tool: { name: 'portwarden', version: VERSION },
+    created_at: new Date().toISOString(),
+    target,
+    artifact,
+    packages: [],
+    vulnerabilities: [],
+    secrets: [],
+    summary: summarize([]),
+    warnings: [],
+  };
+}
+
+/**
+ * Stage one (indexing): reads the image once and returns a report with OS, packages, secrets and
+ * warnings but no vulnerability findings. `sbom:FILE` targets are read back into the same shape.
+ */
+export async function inventoryTarget(target: string, opts: ScanOptions = {}): Promise<Report> {
+  const parsed = parseTarget(target);
+  if (parsed.transport === 'sbom') throw new UserInputError('sbom: targets are not supported yet', 'unsupported_target');
+
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    opts.onWarning?.(m);
+  };
+  const source = await openSource(parsed, { ...openOptions(opts), onWarning: warn });
+  try {
+    const analyzers: Analyzer[] = [...ALL_ANALYZERS];
+    const walked = await walkImage(source, {
+      analyzers,
+      onWarning: warn,
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const outputs = [...walked.outputs.values()];
+    const inventory = buildInventory(outputs.filter((o) => !o.secrets));
+    const secrets: SecretFinding[] = outputs.flatMap((o) => o.secrets ?? []);
+
+    const report = emptyReport(target, describeArtifact(source));
+    if (source.digest) report.digest = source.digest;
+    if (inventory.os) report.os = inventory.os;
+    report.packages = reportPackages(inventory.packages);
+    report.secrets = secrets;
+    report.warnings = [...new Set([...warnings, ...inventory.warnings])];
+    return report;
+  } finally {
+    await source.close();
+  }
+}
+
+/** Opens the advisory index, with the error a user can act on when there is none. */
+export function openIndex(dbPath?: string): AdvisoryIndex {
+  return openAdvisoryIndex(dbPath ?? defaultDbPath());
+}
+
+/** Stage two (matching): findings for the report's packages from the current advisory snapshot. */
+export function matchReport(report: Report, index: AdvisoryIndex): Report {
+  const { vulnerabilities, warnings } = matchPackages(report.packages, report.os, index);
+  return {
+    ...report,
+    vulnerabilities,
+    summary: summarize(vulnerabilities),
+    db: { snapshot: index.snapshot, ...(index.builtAt ? { built_at: index.builtAt } : {}) },
+    warnings: [...new Set([...report.warnings, ...warnings])],
+  };
+}
+
+/** Full scan: pull → inventory → secrets → match. */
+export async function scanTarget(target: string, opts: ScanOptions = {}): Promise<Report> {
+  // Open the index first so a missing database fails before minutes of pulling.
+  const index = wants(opts, 'vuln') ? openIndex(opts.dbPath) : undefined;
+  try {
+    const report = await inventoryTarget(target, opts);
+    return index ? matchReport(report, index) : report;
+  } finally {
+    index?.close();
+  }
+}
+
+/** Manifest digest of a registry target without pulling it (HEAD); undefined for other transports. */
+export async function resolveTargetDigest(target: string, opts: ScanOptions = {}): Promise<string | undefined> {
+  const parsed = parseTarget(target);
+  if (parsed.transport !== 'registry') return undefined;
+  if (parsed.reference.digest) return parsed.reference.digest;
+  const { resolveDigest } = await import('../image/sources/registry.ts');
+  const o = openOptions(opts);
+  return resolveDigest(parsed.reference, {
+    ...(o.creds ? { credentials: o.creds } : {}),
+    ...(o.insecureRegistries ? { insecureRegistries: o.insecureRegistries } : {}),
+    ...(o.authByHost ? { authByHost: o.authByHost } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(opts.platform ? { platform: opts.platform } : {}),
+  });
+}
+
+/** Re-runs matching on a stored report's packages against the current index (no pull). */
+export function rematchReport(report: Report, opts: Pick<ScanOptions, 'dbPath'> = {}): Report {
+  const index = openIndex(opts.dbPath);
+  try {
+    return matchReport(report, index);
+  } finally {
+    index.close();
+  }
+}
+
+/** Snapshot id of the current advisory index, or undefined when there is none. */
+export function advisorySnapshot(dbPath?: string): string | undefined {
+  const p = dbPath ?? defaultDbPath();
+  if (!existsSync(p)) return undefined;
+  const index = openAdvisoryIndex(p);
+  try {
+    return index.snapshot;
+  } finally {
+    index.close();
+  }
 }
