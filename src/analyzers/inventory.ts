@@ -34,6 +34,8 @@ function pickOs(outputs: AnalyzerOutput[]): OSInfo | undefined {
 }
 
 function normalise(p: string): string {
+  // Fast path: analyzers already emit clean relative paths; this runs once per owned file.
+  if (p.charCodeAt(0) !== 0x2f && p.charCodeAt(p.length - 1) !== 0x2f) return p;
   return p.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 

@@ -136,7 +136,11 @@ export function isRegularFile(meta: FileMeta): boolean {
   return meta.type === 'file' || meta.type === 'hardlink';
 }
 
+/** Segments that need path.normalize; most package-database paths have none and skip it (hot loop). */
+const NEEDS_NORMALISE = /\/\/|\/\.\.?(\/|$)|^\.\.?(\/|$)|\/$|^\s|\s$/;
+
 export function normaliseImagePath(p: string): string {
+  if (p.length > 1 && !NEEDS_NORMALISE.test(p)) return p.charCodeAt(0) === 0x2f ? p.slice(1) : p;
   const trimmed = p.trim();
   if (trimmed === '') return '';
   const n = path.posix.normalize(`/${trimmed}`).slice(1);
