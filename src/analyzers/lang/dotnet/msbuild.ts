@@ -6,7 +6,7 @@
  */
 import type { DotnetPackage } from './deps-json.ts';
 
-const ELEMENT = /<(PackageReference|PackageVersion)\b([^>]*?)(\/>|>)/g;
+const ELEMENT_START_SOURCE = /<(PackageReference|PackageVersion)\b/g;
 const ATTRIBUTE = /([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
 function decodeEntities(s: string): string {
@@ -35,14 +35,22 @@ export function parseMsbuildPackages(content: Buffer): DotnetPackage[] {
   const text = stripComments(content.toString('utf8'));
   const out: DotnetPackage[] = [];
   const seen = new Set<string>();
-  for (const m of text.matchAll(ELEMENT)) {
+  const ELEMENT_START = new RegExp(ELEMENT_START_SOURCE);
+  for (let m = ELEMENT_START.exec(text); m !== null; m = ELEMENT_START.exec(text)) {
+    // Scanning for the tag end by hand keeps this linear: once no `>` is left, nothing more can match.
+    const tagEnd = text.indexOf('>', m.index);
+    if (tagEnd < 0) break;
+    const element = m[1] ?? '';
+    const selfClosing = text[tagEnd - 1] === '/';
+    const attrText = text.slice(m.index + m[0].length, selfClosing ? tagEnd - 1 : tagEnd);
+    ELEMENT_START.lastIndex = tagEnd + 1;
     const attrs = new Map<string, string>();
-    for (const a of (m[2] ?? '').matchAll(ATTRIBUTE)) attrs.set((a[1] ?? '').toLowerCase(), decodeEntities(a[2] ?? a[3] ?? ''));
+    for (const a of attrText.matchAll(ATTRIBUTE)) attrs.set((a[1] ?? '').toLowerCase(), decodeEntities(a[2] ?? a[3] ?? ''));
     let version = attrs.get('version');
-    if (version === undefined && m[3] === '>') {
+    if (version === undefined && !selfClosing) {
       // <PackageReference Include="x"><Version>1.0</Version></PackageReference>
-      const rest = text.slice((m.index ?? 0) + m[0].length, (m.index ?? 0) + m[0].length + 2000);
-      const close = rest.indexOf(`</${m[1] ?? ''}`);
+      const rest = text.slice(tagEnd + 1, tagEnd + 1 + 2000);
+      const close = rest.indexOf(`</${element}`);
       const inner = close >= 0 ? rest.slice(0, close) : '';
       version = /<Version>\s*([^<]*?)\s*<\/Version>/.exec(inner)?.[1];
     }

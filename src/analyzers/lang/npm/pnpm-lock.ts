@@ -12,9 +12,9 @@ import type { NodePackage } from './types.ts';
 export function parsePnpmLock(content: Buffer, path: string): NodePackage[] {
   let doc: unknown;
   try {
-    doc = parseYaml(content.toString('utf8'), { maxAliasCount: 100, uniqueKeys: false });
+    doc = parseYaml(content.toString('utf8'), { maxAliasCount: 100, uniqueKeys: false, logLevel: 'error' });
   } catch (err) {
-    throw new Error(`${path}: invalid YAML (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${path}: invalid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
   if (doc === null || doc === undefined) return [];
   if (!isObject(doc)) throw new Error(`${path}: expected a YAML mapping at the top level`);

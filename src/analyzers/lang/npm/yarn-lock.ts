@@ -112,9 +112,9 @@ function splitKeyList(key: string): string[] {
 function parseBerry(text: string, path: string): YarnEntry[] {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false });
+    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false, logLevel: 'error' });
   } catch (err) {
-    throw new Error(`${path}: invalid YAML (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${path}: invalid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
   if (!isObject(doc)) throw new Error(`${path}: expected a YAML mapping at the top level`);
   const out: YarnEntry[] = [];
