@@ -9,6 +9,7 @@ import { register as registerWorker } from './worker.ts';
 import { register as registerMigrate } from './migrate.ts';
 import { register as registerToken } from './token.ts';
 import { register as registerDebug } from './debug.ts';
+import { register as registerExplain } from './explain.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -19,4 +20,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerMigrate,
   registerToken,
   registerDebug,
+  registerExplain,
 ];
