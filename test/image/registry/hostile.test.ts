@@ -1,0 +1,200 @@
+/**
+ * The client against a scripted, misbehaving registry (node:http on loopback): wrong digests,
+ * endless bodies, oversized chunked manifests, cross-origin redirects, absurd Retry-After.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildImage } from '../../helpers/image-builder.ts';
+import { freePort, registryAvailable, startRegistry } from '../../helpers/registry.ts';
+import { requireOrSkip } from '../../helpers/shared-data.ts';
+import { RegistryClient } from '../../../src/image/registry/client.ts';
+import { RegistryError } from '../../../src/image/registry/errors.ts';
+import { computeDigest } from '../../../src/image/registry/verify.ts';
+import { openRegistrySource } from '../../../src/image/sources/registry.ts';
+import { pushImage } from '../../helpers/image-builder.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function serve(t: { after(fn: () => Promise<void>): void }, handler: Handler): Promise<string> {
+  const server = createServer(handler);
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `127.0.0.1:${port}`;
+}
+
+const isolated = { env: {}, dockerConfigPath: '/nonexistent/config.json', logger: { warn: () => {} }, retry: { baseDelayMs: 1, maxDelayMs: 2 } };
+const isCode = (code: string, re?: RegExp) => (e: unknown): boolean => e instanceof RegistryError && e.code === code && (!re || re.test(e.message));
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('hostile registries', () => {
+  test('a tag manifest whose Docker-Content-Digest does not match the bytes is refused', async (t) => {
+    const img = await buildImage({ layers: [] });
+    const host = await serve(t, (req, res) => {
+      if (req.url?.includes('/manifests/')) {
+        res.writeHead(200, { 'content-type': img.manifest.mediaType, 'docker-content-digest': `sha256:${'0'.repeat(64)}` });
+        res.end(img.manifest.data);
+        return;
+      }
+      res.writeHead(200).end();
+    });
+    await assert.rejects(openRegistrySource(`${host}/x/y:t`, isolated), isCode('digest_mismatch', /sha256:0{64}/));
+  });
+
+  test('a child manifest that does not hash to the digest in the index is refused', async (t) => {
+    const amd = await buildImage({ layers: [] });
+    const other = await buildImage({ layers: [{ files: [{ path: 'evil', content: 'evil' }] }] });
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: amd.manifest.mediaType, digest: amd.manifest.digest, size: amd.manifest.size, platform: amd.platform }] };
+    const host = await serve(t, (req, res) => {
+      if (req.url?.endsWith('/manifests/t')) {
+        res.writeHead(200, { 'content-type': index.mediaType });
+        res.end(JSON.stringify(index));
+      } else {
+        res.writeHead(200, { 'content-type': amd.manifest.mediaType });
+        res.end(other.manifest.data);
+      }
+    });
+    await assert.rejects(openRegistrySource(`${host}/x/y:t`, isolated), isCode('digest_mismatch', new RegExp(amd.manifest.digest)));
+  });
+
+  test('an oversized manifest sent chunked (no Content-Length) is cut off at the limit', async (t) => {
+    let sent = 0;
+    const host = await serve(t, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = (): void => {
+        while (sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      res.on('close', () => {
+        sent = Infinity;
+      });
+      pump();
+    });
+    await assert.rejects(openRegistrySource(`${host}/x/y:t`, { ...isolated, maxManifestBytes: 256 * 1024 }), isCode('manifest_too_large', /262144-byte limit/));
+  });
+
+  test('a blob longer than its descriptor fails early instead of streaming forever', async (t) => {
+    const img = await buildImage({ layers: [{ files: [{ path: 'a', content: 'a' }] }] });
+    const layer = img.layers[0];
+    assert.ok(layer);
+    const host = await serve(t, (req, res) => {
+      if (req.url?.includes('/manifests/')) {
+        res.writeHead(200, { 'content-type': img.manifest.mediaType });
+        res.end(img.manifest.data);
+      } else if (req.url?.endsWith(img.config.digest)) {
+        res.writeHead(200).end(img.config.data);
+      } else {
+        res.writeHead(200);
+        const interval = setInterval(() => res.write(Buffer.alloc(16 * 1024, 1)), 1);
+        res.on('close', () => clearInterval(interval));
+      }
+    });
+    const src = await openRegistrySource(`${host}/x/y:t`, isolated);
+    await assert.rejects(readAll(await src.openLayer(0)), isCode('size_mismatch', new RegExp(`${layer.digest}: more than the ${layer.size} bytes`)));
+  });
+
+  test('Authorization is not forwarded when a blob redirect leaves the registry origin', async (t) => {
+    const blob = Buffer.from('redirected blob');
+    const digest = computeDigest(blob);
+    const seenAuth: (string | undefined)[] = [];
+    const storage = await serve(t, (req, res) => {
+      seenAuth.push(req.headers.authorization);
+      res.writeHead(200).end(blob);
+    });
+    const basic = `Basic ${Buffer.from('u:p').toString('base64')}`;
+    const registry = await serve(t, (req, res) => {
+      if (req.headers.authorization !== basic) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+        return;
+      }
+      res.writeHead(307, { location: `http://${storage}/bucket/${digest}?sig=1` }).end();
+    });
+    const client = new RegistryClient({ ...isolated, credentials: { username: 'u', password: 'p' } });
+    const data = await readAll(await client.openBlob({ registry, repository: 'x/y' }, digest, blob.length));
+    assert.deepEqual(data, blob);
+    assert.deepEqual(seenAuth, [undefined]);
+  });
+
+  test('an absurd Retry-After is capped by the policy', async (t) => {
+    let n = 0;
+    const img = await buildImage({ layers: [] });
+    const host = await serve(t, (_req, res) => {
+      if (n++ === 0) {
+        res.writeHead(429, { 'retry-after': '86400' }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': img.manifest.mediaType, 'docker-content-digest': img.manifest.digest }).end();
+    });
+    const delays: number[] = [];
+    const client = new RegistryClient({ ...isolated, retry: { maxRetryAfterMs: 20 }, onRetry: (r) => delays.push(r.delayMs) });
+    assert.equal(await client.resolveManifestDigest({ registry: host, repository: 'x/y' }, 't'), img.manifest.digest);
+    assert.deepEqual(delays, [20]);
+  });
+
+  test('a token endpoint answering garbage is a registry error, not a crash', async (t) => {
+    let registry = '';
+    const tokenHost = await serve(t, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('<html>nope');
+    });
+    registry = await serve(t, (_req, res) => {
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenHost}/token",service="s"` }).end();
+    });
+    await assert.rejects(openRegistrySource(`${registry}/x/y:t`, isolated), isCode('registry_error', /invalid JSON/));
+  });
+
+  test('schema 1 manifests are refused as unsupported', async (t) => {
+    const host = await serve(t, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' }).end(JSON.stringify({ schemaVersion: 1, name: 'x/y', tag: 't', fsLayers: [] }));
+    });
+    await assert.rejects(openRegistrySource(`${host}/x/y:t`, isolated), isCode('unsupported_manifest', /schema 1 is not supported/));
+  });
+});
+
+describe('identity tokens (OAuth2 refresh) from the Docker config', () => {
+  test('a refresh token in config.json is exchanged by POST for an access token', async (t) => {
+    if (!requireOrSkip(t, registryAvailable(), 'docker-registry')) return;
+    const reg = await startRegistry({ auth: 'token' });
+    t.after(() => reg.stop());
+    const img = await buildImage({ layers: [{ files: [{ path: 'f', content: 'f' }] }] });
+    await pushImage(reg, 'oauth/img', 'v1', img);
+    // The realm is advertised by the registry's challenge.
+    const challenge = (await fetch(`${reg.url}/v2/`)).headers.get('www-authenticate') ?? '';
+    const realm = /realm="([^"]+)"/.exec(challenge)?.[1] ?? '';
+    const grant = await fetch(realm, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', username: reg.username ?? '', password: reg.password ?? '', service: 'portwarden-test-registry', client_id: 'test' }),
+    });
+    const { refresh_token: refreshToken } = (await grant.json()) as { refresh_token: string };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pw-idtoken-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { identitytoken: refreshToken } } }));
+    const before = reg.tokenRequests?.length ?? 0;
+    const src = await openRegistrySource(`${reg.host}/oauth/img:v1`, { env: { DOCKER_CONFIG: dir }, logger: { warn: () => {} } });
+    assert.equal(src.digest, img.manifest.digest);
+    const issued = (reg.tokenRequests ?? []).slice(before);
+    assert.deepEqual(issued, [{ scope: ['repository:oauth/img:pull'], account: reg.username }]);
+  });
+});
