@@ -134,3 +134,40 @@ describe('rpm robustness (fuzz)', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('rpm hostile structures', () => {
+  test('BDB: two items sharing one overflow chain are rejected (no work/memory amplification)', (t) => {
+    if (!haveSharedData(t, 'pkgdb-fixtures/rpm/syft-dive-bdb')) return;
+    const real = readFileSync(sharedData('pkgdb-fixtures/rpm/syft-dive-bdb/input/var/lib/rpm/Packages'));
+    const pageSize = real.readUInt32LE(20);
+    // Find the hash page holding the off-page item and duplicate its key/value pair index entries.
+    let patched: Buffer | undefined;
+    for (let pg = 1; pg * pageSize < real.length; pg++) {
+      const base = pg * pageSize;
+      if (real[base + 25] !== 13 && real[base + 25] !== 2) continue;
+      const entries = real.readUInt16LE(base + 20);
+      if (entries < 2) continue;
+      const b = Buffer.from(real);
+      const keyOff = b.readUInt16LE(base + 26);
+      const valOff = b.readUInt16LE(base + 28);
+      if (b[base + valOff] !== 3) continue;
+      b.writeUInt16LE(entries + 2, base + 20);
+      b.writeUInt16LE(keyOff, base + 26 + entries * 2);
+      b.writeUInt16LE(valOff, base + 28 + entries * 2);
+      patched = b;
+      break;
+    }
+    assert.ok(patched, 'fixture has an off-page item');
+    assert.throws(() => parseRpmDb(patched, 'var/lib/rpm/Packages'), /used twice/);
+  });
+
+  test('NDB: slots repeating one blob are rejected', (t) => {
+    if (!haveSharedData(t, 'pkgdb-fixtures/rpm/go-rpmdb-sle15-bci-ndb')) return;
+    const b = Buffer.from(readFileSync(sharedData('pkgdb-fixtures/rpm/go-rpmdb-sle15-bci-ndb/input/var/lib/rpm/Packages.db')));
+    const slotPages = b.readUInt32LE(12);
+    // Point every free slot at the first package's blob.
+    const first = b.subarray(32, 48);
+    for (let o = 48; o + 16 <= slotPages * 4096; o += 16) if (b.readUInt32LE(o + 4) === 0) first.copy(b, o);
+    assert.throws(() => parseRpmDb(b, 'Packages.db'), /more than the file/);
+  });
+});

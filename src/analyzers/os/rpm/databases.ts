@@ -92,6 +92,9 @@ export function readBdbBlobs(buf: Buffer): Buffer[] {
   const lastPage = Math.min(u32(32), pagesInFile - 1);
 
   const blobs: Buffer[] = [];
+  // In a sound database every overflow page belongs to exactly one item. Sharing pages across
+  // chains is how a hostile file would turn a small input into unbounded work and memory.
+  const usedOverflowPages = new Set<number>();
   for (let pg = 1; pg <= lastPage; pg++) {
     const base = pg * pageSize;
     const type = buf[base + 25];
@@ -106,7 +109,7 @@ export function readBdbBlobs(buf: Buffer): Buffer[] {
       const itemType = buf[item];
       if (itemType === H_OFFPAGE) {
         if (itemOff + 12 > pageSize) throw new RpmDbError(`page ${pg}: truncated off-page item`);
-        blobs.push(readOverflowChain(buf, u32(item + 4), u32(item + 8), pageSize, pagesInFile, u16, u32));
+        blobs.push(readOverflowChain(buf, u32(item + 4), u32(item + 8), pageSize, pagesInFile, usedOverflowPages, u16, u32));
       } else if (itemType === H_KEYDATA) {
         // Items fill the page from its end downwards: an item ends where the previous one starts.
         const keyOff = u16(base + PAGE_HEADER + (i - 1) * 2);
@@ -124,18 +127,18 @@ export function readBdbBlobs(buf: Buffer): Buffer[] {
 
 function readOverflowChain(
   buf: Buffer, firstPage: number, totalLength: number, pageSize: number, pagesInFile: number,
-  u16: (o: number) => number, u32: (o: number) => number,
+  used: Set<number>, u16: (o: number) => number, u32: (o: number) => number,
 ): Buffer {
-  // A chain cannot hold more than the file does; a larger claimed length is corrupt.
-  if (totalLength > buf.length) throw new RpmDbError(`overflow item claims ${totalLength} bytes, file has ${buf.length}`);
+  // A chain cannot hold more than its pages do; a larger claimed length is corrupt.
+  const room = (pagesInFile - used.size) * (pageSize - PAGE_HEADER);
+  if (totalLength > room) throw new RpmDbError(`overflow item claims ${totalLength} bytes, only ${room} can remain in the file`);
   const out = Buffer.alloc(totalLength);
   let filled = 0;
-  const seen = new Set<number>();
   let pg = firstPage;
   while (pg !== 0 && filled < totalLength) {
     if (pg >= pagesInFile) throw new RpmDbError(`overflow page ${pg} beyond end of file`);
-    if (seen.has(pg)) throw new RpmDbError(`overflow chain loops at page ${pg}`);
-    seen.add(pg);
+    if (used.has(pg)) throw new RpmDbError(`overflow page ${pg} is used twice (chain loop or shared chain)`);
+    used.add(pg);
     const base = pg * pageSize;
     if (buf[base + 25] !== P_OVERFLOW) throw new RpmDbError(`page ${pg} in an overflow chain has type ${buf[base + 25]}`);
     const len = Math.min(u16(base + 22), pageSize - PAGE_HEADER, totalLength - filled);
@@ -167,6 +170,9 @@ export function readNdbBlobs(buf: Buffer): Buffer[] {
   const slotsEnd = slotPages * NDB_SLOT_PAGE;
   if (slotsEnd > buf.length) throw new RpmDbError(`NDB slot pages (${slotPages}) extend past end of file`);
   const blobs: Buffer[] = [];
+  // Blobs never overlap in a sound file, so together they cannot exceed it; slots pointing at the
+  // same blob over and over would otherwise multiply memory.
+  let budget = buf.length;
   // The header occupies the first two 16-byte slots of page 0.
   for (let o = 32; o + 16 <= slotsEnd; o += 16) {
     if (buf.readUInt32LE(o) !== NDB_SLOT_MAGIC) throw new RpmDbError(`bad NDB slot magic at offset ${o}`);
@@ -179,6 +185,8 @@ export function readNdbBlobs(buf: Buffer): Buffer[] {
     if (buf.readUInt32LE(start + 4) !== pkgIndex) throw new RpmDbError(`package ${pkgIndex}: blob belongs to package ${buf.readUInt32LE(start + 4)}`);
     const len = buf.readUInt32LE(start + 12);
     if (start + 16 + len > buf.length) throw new RpmDbError(`package ${pkgIndex}: blob length ${len} beyond end of file`);
+    budget -= len + 16;
+    if (budget < 0) throw new RpmDbError('NDB blobs add up to more than the file: overlapping or repeated slots');
     blobs.push(Buffer.from(buf.subarray(start + 16, start + 16 + len)));
   }
   return blobs;
