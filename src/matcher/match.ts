@@ -168,7 +168,7 @@ function groupHits(hits: Hit[]): Group[] {
     }
     for (const cve of cves) add(cve, cve, hit);
     if (cves.length === 1) {
-      for (const id of [hit.detail.id, ...(hit.detail.aliases ?? [])]) aliasToKey.set(id, cves[0] as string);
+      for (const id of linkedIds(hit.detail)) aliasToKey.set(id, cves[0] as string);
     }
   }
   // Records without a CVE: union by shared ids, attached to a CVE group when an alias links there.
@@ -186,14 +186,14 @@ function groupHits(hits: Hit[]): Group[] {
   };
   for (const hit of pending) {
     parent.set(hit.detail.id, parent.get(hit.detail.id) ?? hit.detail.id);
-    for (const alias of hit.detail.aliases ?? []) {
+    for (const alias of linkedIds(hit.detail).slice(1)) {
       parent.set(alias, parent.get(alias) ?? alias);
       union(hit.detail.id, alias);
     }
   }
   const clusterKey = new Map<string, string>();
   for (const hit of pending) {
-    for (const id of [hit.detail.id, ...(hit.detail.aliases ?? [])]) {
+    for (const id of linkedIds(hit.detail)) {
       const cve = aliasToKey.get(id);
       if (cve) clusterKey.set(find(hit.detail.id), cve);
     }
@@ -205,6 +205,11 @@ function groupHits(hits: Hit[]): Group[] {
     else add(`id:${root}`, preferredId(pending.filter((h) => find(h.detail.id) === root).map((h) => h.detail.id)), hit);
   }
   return [...groups.values()];
+}
+
+/** A record's own id, aliases and upstream ids (USN-… names UBUNTU-CVE-… as upstream). */
+function linkedIds(detail: AdvisoryDetail): string[] {
+  return [detail.id, ...(detail.aliases ?? []), ...(detail.upstream ?? [])];
 }
 
 /** Without a CVE: GHSA first (the cross-ecosystem id users search for), then the alphabetically first. */

@@ -1,0 +1,114 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { describeRange, evaluateAffected } from '../../src/matcher/ranges.ts';
+import type { SchemeChoice } from '../../src/matcher/ranges.ts';
+import { getScheme } from '../../src/versions/index.ts';
+
+const semver: SchemeChoice = { ecosystem: getScheme('semver'), semver: getScheme('semver') };
+const dpkg: SchemeChoice = { ecosystem: getScheme('dpkg'), semver: getScheme('semver') };
+const pep440: SchemeChoice = { ecosystem: getScheme('pep440'), semver: getScheme('semver') };
+const eco = (...events: Record<string, string>[]) => ({ ranges: [{ type: 'ECOSYSTEM', events }] });
+
+describe('OSV range evaluation', () => {
+  test('introduced/fixed: [introduced, fixed) is affected, the fix reported', () => {
+    const entry = eco({ introduced: '1.0.0' }, { fixed: '1.2.3' });
+    assert.equal(evaluateAffected('0.9.9', entry, semver).affected, false);
+    assert.deepEqual([evaluateAffected('1.0.0', entry, semver).affected, evaluateAffected('1.0.0', entry, semver).fixed], [true, '1.2.3']);
+    assert.equal(evaluateAffected('1.2.2', entry, semver).affected, true);
+    assert.equal(evaluateAffected('1.2.3', entry, semver).affected, false);
+    assert.equal(evaluateAffected('2.0.0', entry, semver).affected, false);
+  });
+
+  test('introduced "0" means every version, whatever the scheme says about "0"', () => {
+    const entry = eco({ introduced: '0' }, { fixed: '1:1.0-1' });
+    assert.equal(evaluateAffected('0:0.1-1', entry, dpkg).affected, true);
+    assert.equal(evaluateAffected('2.0-1', entry, dpkg).affected, true, 'epoch 0 < epoch 1');
+    assert.equal(evaluateAffected('1:1.0-1', entry, dpkg).affected, false);
+  });
+
+  test('last_affected is inclusive and offers no fix', () => {
+    const entry = eco({ introduced: '0' }, { last_affected: '2.0.0' });
+    const v = evaluateAffected('2.0.0', entry, semver);
+    assert.deepEqual([v.affected, v.fixed], [true, null]);
+    assert.equal(evaluateAffected('2.0.1', entry, semver).affected, false);
+  });
+
+  test('multiple introduced/fixed pairs in one range, given unsorted', () => {
+    const entry = eco({ fixed: '1.20.3' }, { introduced: '1.20.0-0' }, { fixed: '1.19.8' }, { introduced: '0' });
+    assert.deepEqual([evaluateAffected('1.19.5', entry, semver).affected, evaluateAffected('1.19.5', entry, semver).fixed], [true, '1.19.8']);
+    assert.equal(evaluateAffected('1.19.8', entry, semver).affected, false);
+    assert.equal(evaluateAffected('1.19.9', entry, semver).affected, false);
+    assert.deepEqual([evaluateAffected('1.20.1', entry, semver).affected, evaluateAffected('1.20.1', entry, semver).fixed], [true, '1.20.3']);
+    assert.equal(evaluateAffected('1.21.0', entry, semver).affected, false);
+  });
+
+  test('limit caps a range', () => {
+    const entry = eco({ introduced: '0' }, { limit: '2.0.0' });
+    assert.equal(evaluateAffected('1.5.0', entry, semver).affected, true);
+    assert.equal(evaluateAffected('2.0.0', entry, semver).affected, false);
+  });
+
+  test('SEMVER ranges use SemVer ordering even in an ecosystem with another scheme', () => {
+    const entry = { ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.10.0' }] }] };
+    assert.equal(evaluateAffected('1.9.0', entry, pep440).affected, true);
+    assert.deepEqual(evaluateAffected('1.9.0', entry, pep440).schemes, ['semver']);
+  });
+
+  test('explicit versions list matches exactly; the fix comes from the ranges', () => {
+    const entry = { ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '2.0' }, { fixed: '2.1' }] }], versions: ['1.0.post1', '2.0'] };
+    const listed = evaluateAffected('1.0.post1', entry, pep440);
+    assert.equal(listed.affected, true);
+    assert.equal(listed.fixed, '2.1');
+    assert.equal(evaluateAffected('1.0', entry, pep440).affected, false);
+  });
+
+  test('an unorderable installed version is reported as a problem, not a match or a crash', () => {
+    const v = evaluateAffected('not a version!', eco({ introduced: '0' }, { fixed: '1.0.0' }), semver);
+    assert.equal(v.affected, false);
+    assert.equal(v.problems.length, 1);
+  });
+
+  test('comparisons record the decision with the scheme', () => {
+    const v = evaluateAffected('1.1.1n-0+deb11u3', eco({ introduced: '0' }, { fixed: '1.1.1n-0+deb11u4' }), dpkg);
+    assert.deepEqual(v.comparisons, ['1.1.1n-0+deb11u3 >= 0 (introduced, any version)', '1.1.1n-0+deb11u3 < 1.1.1n-0+deb11u4 (fixed, dpkg)']);
+    assert.equal(describeRange([{ introduced: '0' }, { fixed: '1.2' }, { introduced: '2.0' }]), '>=0, <1.2 || >=2.0');
+  });
+});
+
+describe('range evaluation properties (semver)', () => {
+  const version = fc.tuple(fc.nat(20), fc.nat(20), fc.nat(20)).map(([a, b, c]) => `${a}.${b}.${c}`);
+  const cmp = (a: string, b: string) => getScheme('semver').compare(a, b);
+
+  test('inside [introduced, fixed) matches, outside does not, for random sorted versions', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(version, { minLength: 3, maxLength: 12 }), fc.nat(), fc.nat(), fc.nat(), (list, i, j, k) => {
+        const sorted = [...list].sort(cmp);
+        const lo = i % (sorted.length - 1);
+        const hi = lo + 1 + (j % (sorted.length - 1 - lo));
+        const introduced = sorted[lo] as string;
+        const fixed = sorted[hi] as string;
+        const probe = sorted[k % sorted.length] as string;
+        const v = evaluateAffected(probe, eco({ fixed }, { introduced }), semver);
+        const inside = cmp(probe, introduced) >= 0 && cmp(probe, fixed) < 0;
+        assert.equal(v.affected, inside, `${probe} in [${introduced}, ${fixed})`);
+        if (inside) assert.equal(v.fixed, fixed);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a union of disjoint ranges matches iff one of the pairs contains the version', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(version, { minLength: 4, maxLength: 10 }), version, (list, probe) => {
+        const sorted = [...list].sort(cmp);
+        const pairs: [string, string][] = [];
+        for (let i = 0; i + 1 < sorted.length; i += 2) pairs.push([sorted[i] as string, sorted[i + 1] as string]);
+        const events = pairs.flatMap(([a, b]) => [{ introduced: a }, { fixed: b }]).reverse();
+        const expected = pairs.some(([a, b]) => cmp(probe, a) >= 0 && cmp(probe, b) < 0);
+        assert.equal(evaluateAffected(probe, eco(...events), semver).affected, expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
