@@ -99,3 +99,32 @@ describe('OS inventory through the layer walker', () => {
     assert.match(walkWarnings.join('\n'), /var\/lib\/rpm\/Packages/);
   });
 });
+
+describe('full analyzer set (OS + language) through the walker', () => {
+  test("Debian's python3-requests is reported once, as the deb; a pip-installed copy stays", async () => {
+    const { ALL_ANALYZERS } = await import('../../../src/analyzers/index.ts');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-os-e2e-'));
+    try {
+      const egg = 'usr/lib/python3/dist-packages/requests-2.28.1.egg-info';
+      const image = await buildImage({ layers: [{ files: [
+        { path: 'etc/os-release', content: 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n' },
+        { path: 'var/lib/dpkg/status', content: stanza('python3-requests', '2.28.1+dfsg-1', undefined, 'Source: requests\n').replace('amd64', 'all') },
+        { path: 'var/lib/dpkg/info/python3-requests.list', content: `/.\n/usr\n/usr/lib/python3/dist-packages/requests\n/${egg}\n/${egg}/PKG-INFO\n/${egg}/top_level.txt\n` },
+        { path: `${egg}/PKG-INFO`, content: 'Metadata-Version: 2.1\nName: requests\nVersion: 2.28.1\n' },
+        { path: 'usr/local/lib/python3.11/dist-packages/requests-2.31.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n' },
+      ] }] });
+      await writeOciLayout(dir, image, 'test');
+      const source = await openSource(`oci:${dir}:test`);
+      try {
+        const res = await walkImage(source, { analyzers: ALL_ANALYZERS });
+        const inv = buildInventory(res.outputs.values());
+        assert.deepEqual(inv.packages.map((p) => `${p.ecosystem} ${p.name} ${p.version}`), ['Debian:12 python3-requests 2.28.1+dfsg-1', 'PyPI requests 2.31.0']);
+        assert.match(inv.warnings.join('\n'), /language packages installed by the OS package manager: 1 reported as part of their OS package: requests 2\.28\.1 \(python3-requests\)/);
+      } finally {
+        await source.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
