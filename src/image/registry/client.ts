@@ -244,6 +244,8 @@ export class RegistryClient {
         headers: { 'user-agent': this.userAgent, ...currentHeaders },
         body: currentBody ?? null,
         signal: this.opts.signal ?? null,
+        // Layers are large: bigger reads mean fewer stream turns per MiB hashed.
+        highWaterMark: 1 << 20,
       });
       const location = header(res.headers, 'location');
       if (![301, 302, 303, 307, 308].includes(res.statusCode) || !location || currentMethod === 'PUT' || currentMethod === 'POST' || currentMethod === 'PATCH') {
