@@ -104,7 +104,7 @@ describe('range evaluation properties (semver)', () => {
         const sorted = [...list].sort(cmp);
         const pairs: [string, string][] = [];
         for (let i = 0; i + 1 < sorted.length; i += 2) pairs.push([sorted[i] as string, sorted[i + 1] as string]);
-        const events = pairs.flatMap(([a, b]) => [{ introduced: a }, { fixed: b }]).reverse();
+        const events = pairs.flatMap(([a, b]): Record<string, string>[] => [{ introduced: a }, { fixed: b }]).reverse();
         const expected = pairs.some(([a, b]) => cmp(probe, a) >= 0 && cmp(probe, b) < 0);
         assert.equal(evaluateAffected(probe, eco(...events), semver).affected, expected);
       }),
