@@ -66,6 +66,26 @@ describe('OS inventory through the layer walker', () => {
     assert.equal(libc?.purl, 'pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12&upstream=glibc');
   });
 
+  test('Google distroless: status.d files, md5sums ownership, Distroless os-release', async () => {
+    const entry = (name: string, version: string, source = ''): string =>
+      `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\n${source}Maintainer: x\nDescription: d\n`;
+    const { inv } = await scan([{ files: [
+      { path: 'etc/os-release', content: 'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="12"\nVERSION="Debian GNU/Linux 12 (bookworm)"\nHOME_URL="https://github.com/GoogleContainerTools/distroless"\n' },
+      { path: 'var/lib/dpkg/status.d/base-files', content: entry('base-files', '12.4+deb12u5') },
+      { path: 'var/lib/dpkg/status.d/libc6', content: entry('libc6', '2.36-9+deb12u7', 'Source: glibc\n') },
+      { path: 'var/lib/dpkg/status.d/libc6.md5sums', content: '0123456789abcdef0123456789abcdef  lib/x86_64-linux-gnu/libc.so.6\n' },
+      { path: 'var/lib/dpkg/status.d/libssl3', content: entry('libssl3', '3.0.13-1~deb12u1', 'Source: openssl\n') },
+    ] }]);
+    assert.equal(inv.os?.ecosystem, 'Debian:12');
+    assert.equal(inv.os?.name, 'Distroless');
+    assert.deepEqual(inv.packages.map((p) => [p.name, p.source?.name, p.locations[0]?.path]), [
+      ['base-files', 'base-files', 'var/lib/dpkg/status.d/base-files'],
+      ['libc6', 'glibc', 'var/lib/dpkg/status.d/libc6'],
+      ['libssl3', 'openssl', 'var/lib/dpkg/status.d/libssl3'],
+    ]);
+    assert.deepEqual(inv.packages[1]?.files, ['lib/x86_64-linux-gnu/libc.so.6']);
+  });
+
   test('Alpine: hard-linked apk database is read', async () => {
     const { inv } = await scan([{ files: [
       { path: 'etc/alpine-release', content: '3.19.1\n' },
