@@ -1,5 +1,6 @@
 /** Shared bits of the image tests: temp layouts, a recording analyzer, tree rendering. */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Analyzer, AnalyzerInput, Fragment } from '../../src/analyzers/types.ts';
@@ -57,4 +58,18 @@ export function recordingAnalyzer(name: string, wants: (p: string, meta: FileMet
 /** `image files`-style rendering of a tree: dirs end in `/`, symlinks `path -> target`. */
 export function renderTree(tree: FileMeta[]): string[] {
   return tree.map((f) => (f.type === 'dir' ? `${f.path}/` : f.type === 'symlink' ? `${f.path} -> ${f.linkname ?? ''}` : f.path));
+}
+
+/** An ImageSource over in-memory layer blobs (no digest checks): for fuzzing the walker itself. */
+export function memorySource(blobs: { data: Buffer; compression: 'gzip' | 'zstd' | 'none' }[]): ImageSource {
+  return {
+    transport: 'oci',
+    reference: 'memory',
+    config: {},
+    layers: blobs.map((b, i) => ({ digest: `sha256:${i.toString(16).padStart(64, '0')}`, size: b.data.length, mediaType: 'application/vnd.oci.image.layer.v1.tar', compression: b.compression })),
+    async openLayer(i: number) {
+      return Readable.from([blobs[i]!.data]);
+    },
+    async close() {},
+  };
 }

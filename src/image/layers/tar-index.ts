@@ -109,6 +109,7 @@ export async function indexTarFile(file: string): Promise<Map<string, TarIndexEn
     let pendingName: string | undefined;
     let pendingSize: number | undefined;
     let count = 0;
+    let sawEnd = false;
     const fail = (why: string): never => {
       throw new UserInputError(`${file} is not a valid tar archive: ${why} at offset ${pos}`, 'invalid_archive');
     };
@@ -128,7 +129,10 @@ export async function indexTarFile(file: string): Promise<Map<string, TarIndexEn
       } catch (err) {
         fail((err as Error).message);
       }
-      if (!header) break;
+      if (!header) {
+        sawEnd = true;
+        break;
+      }
       if (++count > MAX_ENTRIES) fail(`more than ${MAX_ENTRIES} entries`);
       const dataSize = header.typeflag === 'x' || header.typeflag === 'L' || header.typeflag === 'g' || header.typeflag === 'K'
         ? header.size
@@ -156,6 +160,8 @@ export async function indexTarFile(file: string): Promise<Map<string, TarIndexEn
       pos += BLOCK + Math.ceil(dataSize / BLOCK) * BLOCK;
     }
     if (count === 0) fail('no entries');
+    // Without an end-of-archive block the file must end exactly after the last entry's padding.
+    if (!sawEnd && pos !== fileSize) fail('archive is cut short');
     return entries;
   } finally {
     await handle.close();

@@ -69,20 +69,24 @@ export async function openLayerTar(raw: Readable, opts: LayerStreamOptions): Pro
   }
   let failure: Error | undefined;
   const compressed = new Meter(() => undefined);
+  const decompressor = createDecompressor(compression);
   const uncompressed = new Meter((bytes, delta) => {
     try {
       opts.onUncompressed?.(delta);
     } catch (err) {
       return err as Error;
     }
-    if (compression !== 'none' && bytes >= limits.ratioCheckMinBytes && bytes > limits.maxCompressionRatio * Math.max(compressed.bytes, 1)) {
-      return new LimitExceededError(
-        `possible decompression bomb in layer ${digest}: ${bytes} bytes from ${compressed.bytes} compressed (ratio over ${limits.maxCompressionRatio})`,
-      );
+    if (compression !== 'none' && bytes >= limits.ratioCheckMinBytes) {
+      // zlib reports the input it has actually consumed; read-ahead (1 MiB chunks) would understate the ratio.
+      const consumed = Math.max((decompressor as { bytesWritten?: number } | undefined)?.bytesWritten ?? compressed.bytes, 1);
+      if (bytes > limits.maxCompressionRatio * consumed) {
+        return new LimitExceededError(
+          `possible decompression bomb in layer ${digest}: ${bytes} bytes from ${consumed} compressed (ratio over ${limits.maxCompressionRatio})`,
+        );
+      }
     }
     return undefined;
   });
-  const decompressor = createDecompressor(compression);
   if (decompressor) {
     decompressor.on('error', (err) => { failure ??= describeDecompressError(err, compression, digest); });
   }
