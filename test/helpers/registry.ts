@@ -8,7 +8,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSign, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -29,6 +29,8 @@ export interface TestRegistry {
   stop(): Promise<void>;
   /** for token mode: tokens issued so far, with scopes */
   tokenRequests?: { scope: string[]; account?: string }[];
+  /** The registry process id (to check it is gone after stop). */
+  pid?: number;
 }
 
 export interface StartRegistryOptions {
@@ -49,17 +51,22 @@ export function registryAvailable(): boolean {
 }
 
 const liveChildren = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHookInstalled = false;
-function trackChild(child: ChildProcess): void {
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: kill and remove, nothing that awaits.
+  process.once('exit', () => {
+    for (const c of liveChildren) c.kill('SIGKILL');
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+function trackChild(child: ChildProcess, dir: string): void {
+  installExitHook();
   liveChildren.add(child);
+  liveDirs.add(dir);
   child.once('exit', () => liveChildren.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // 'exit' handlers must be synchronous: a plain kill is all that can run here.
-    process.once('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
 }
 
 export async function freePort(): Promise<number> {
@@ -232,7 +239,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   await writeFile(configPath, toYaml(config));
 
   const child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  trackChild(child);
+  trackChild(child, dir);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-4000);
@@ -248,6 +255,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     }
     await tokenServer?.close();
     await rm(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
   };
   try {
     await waitForRegistry(url, child, () => stderr);
@@ -262,6 +270,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     ...(auth !== 'none' ? { username, password } : {}),
     rootDir,
     stop,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     ...(tokenServer ? { tokenRequests: tokenServer.requests } : {}),
   };
 }
