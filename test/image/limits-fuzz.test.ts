@@ -40,7 +40,7 @@ async function writeBombLayout(dir: string): Promise<void> {
   const write = async (b: Buffer): Promise<void> => {
     hash.update(b);
     size += b.length;
-    if (!out.write(b)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
   await write(gzipSync(header));
   for (let i = 0; i < fileSize / (16 * 1024 * 1024); i++) await write(zerosMember);
