@@ -83,3 +83,22 @@ test('node_modules and package-lock.json inventories equal `npm ls --all` after 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the global npm tree (as in node: images, bundled deps included) equals `npm ls -g --all`', (t) => {
+  const rootRun = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' });
+  const globalRoot = rootRun.status === 0 ? rootRun.stdout.trim() : '';
+  if (!requireOrSkip(t, globalRoot.endsWith('node_modules'), 'npm with a global node_modules')) return;
+  const prefixDir = path.dirname(globalRoot);
+  const fragments: Fragment<NpmFragment>[] = [];
+  for (const rel of walk(prefixDir, 'node_modules')) {
+    const imagePath = `${prefixDir.slice(1)}/${rel}`;
+    if (!npmRequired(imagePath)) continue;
+    const value = analyzeNpmFile(imagePath, readFileSync(path.join(prefixDir, rel)));
+    if (value) fragments.push({ path: imagePath, layerIndex: 0, layerDigest: 'sha256:l0', value });
+  }
+  const got = (finalizeNpm(fragments).packages ?? []).map((p) => `${p.name}@${p.version}`).sort();
+  const ls = JSON.parse(execFileSync('npm', ['ls', '-g', '--all', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as LsNode;
+  const expected = [...flattenLs(ls)].sort();
+  assert.ok(expected.some((p) => p.startsWith('npm@')));
+  assert.deepEqual(got, expected);
+});
