@@ -147,13 +147,40 @@ export function normaliseImagePath(p: string): string {
   return n === '.' ? '' : n.replace(/\/$/, '');
 }
 
+/**
+ * Licenses from `usr/share/doc/<pkg>/copyright`: the first word of every DEP-5 `License:` line
+ * (`GPL-2+`, `BSD-3-clause`; as Syft reads them), or for free-form files the
+ * `/usr/share/common-licenses/<name>` references. Sorted, unique; names are Debian's, not SPDX.
+ */
+export function parseDebianCopyright(content: Buffer | string): string[] {
+  const text = typeof content === 'string' ? content : content.toString('utf8');
+  const found = new Set<string>();
+  for (const m of text.matchAll(/^License:[ \t]*(\S+)/gm)) {
+    const name = (m[1] ?? '').replace(/[,;]$/, '');
+    if (name) found.add(name);
+  }
+  if (found.size === 0) {
+    for (const m of text.matchAll(/\/usr\/share\/common-licenses\/([A-Za-z0-9][A-Za-z0-9.+-]*[A-Za-z0-9+])/g)) if (m[1]) found.add(m[1]);
+  }
+  return [...found].sort();
+}
+
 export type DpkgFragment =
   | { kind: 'status'; distroless: boolean; packages: DpkgRecord[]; warnings: string[] }
-  | { kind: 'files'; owner: string; files: string[] };
+  | { kind: 'files'; owner: string; files: string[] }
+  | { kind: 'licenses'; owner: string; licenses: string[] };
 
 const STATUS = 'var/lib/dpkg/status';
 const STATUS_D = 'var/lib/dpkg/status.d/';
 const INFO = 'var/lib/dpkg/info/';
+const DOC = 'usr/share/doc/';
+
+/** `usr/share/doc/<pkg>/copyright` → `<pkg>`. */
+function copyrightOwner(p: string): string | undefined {
+  if (!p.startsWith(DOC) || !p.endsWith('/copyright')) return undefined;
+  const pkg = p.slice(DOC.length, -'/copyright'.length);
+  return pkg && !pkg.includes('/') ? pkg : undefined;
+}
 
 function baseAfter(p: string, dir: string): string | undefined {
   if (!p.startsWith(dir)) return undefined;
@@ -163,7 +190,7 @@ function baseAfter(p: string, dir: string): string | undefined {
 
 export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
   name: 'dpkg',
-  version: 1,
+  version: 2,
   kind: 'os',
   maxFileSize: 64 * 1024 * 1024,
   required(p, meta) {
@@ -172,7 +199,7 @@ export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
     const sd = baseAfter(p, STATUS_D);
     if (sd !== undefined) return true;
     const info = baseAfter(p, INFO);
-    return info !== undefined && info.endsWith('.list');
+    return (info !== undefined && info.endsWith('.list')) || copyrightOwner(p) !== undefined;
   },
   analyze({ path: p, content }) {
     if (p === STATUS) {
@@ -187,11 +214,20 @@ export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
     }
     const info = baseAfter(p, INFO);
     if (info?.endsWith('.list')) return { kind: 'files', owner: `info/${info.slice(0, -'.list'.length)}`, files: parseDpkgList(content) };
+    const docOwner = copyrightOwner(p);
+    if (docOwner !== undefined) {
+      const licenses = parseDebianCopyright(content);
+      return licenses.length > 0 ? { kind: 'licenses', owner: docOwner, licenses } : undefined;
+    }
     return undefined;
   },
   finalize(fragments: Fragment<DpkgFragment>[]): AnalyzerOutput {
     const fileLists = new Map<string, string[]>();
-    for (const fr of fragments) if (fr.value.kind === 'files') fileLists.set(fr.value.owner, fr.value.files);
+    const licenses = new Map<string, string[]>();
+    for (const fr of fragments) {
+      if (fr.value.kind === 'files') fileLists.set(fr.value.owner, fr.value.files);
+      else if (fr.value.kind === 'licenses') licenses.set(fr.value.owner, fr.value.licenses);
+    }
     const packages: Package[] = [];
     const warnings: string[] = [];
     for (const fr of fragments) {
@@ -203,7 +239,10 @@ export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
         const files = v.distroless
           ? fileLists.get(`status.d/${stem}`) ?? fileLists.get(`status.d/${r.name}`)
           : (r.arch ? fileLists.get(`info/${r.name}:${r.arch}`) : undefined) ?? fileLists.get(`info/${r.name}`);
-        packages.push(toPackage(r, { layer: fr.layerDigest, path: fr.path }, files));
+        const pkg = toPackage(r, { layer: fr.layerDigest, path: fr.path }, files);
+        const lic = licenses.get(r.name);
+        if (lic) pkg.licenses = lic;
+        packages.push(pkg);
       }
     }
     return { packages, warnings };

@@ -1,11 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, copyFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, copyFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { dpkgAnalyzer, parseDpkgStatus, parseDpkgList, parseDpkgMd5sums, dpkgVersionError } from '../../../src/analyzers/os/dpkg.ts';
+import { dpkgAnalyzer, parseDpkgStatus, parseDpkgList, parseDpkgMd5sums, dpkgVersionError, parseDebianCopyright } from '../../../src/analyzers/os/dpkg.ts';
 import { haveSharedData, requireOrSkip, sharedData } from '../../helpers/shared-data.ts';
 import { readTree, runAnalyzer } from './helpers.ts';
 
@@ -109,6 +109,43 @@ describe('dpkg status semantics', () => {
     assert.deepEqual(byName.get('libssl3')?.files, ['usr/lib/libssl.so.3']);
     assert.deepEqual(byName.get('libssl3')?.locations, [{ layer: 'sha256:test', path: 'var/lib/dpkg/status.d/libssl3' }]);
     assert.equal(byName.get('libssl3')?.source?.name, 'openssl');
+  });
+});
+
+describe('dpkg licenses from usr/share/doc/<pkg>/copyright', () => {
+  test('DEP-5 License: lines (first word), else common-licenses references', () => {
+    const dep5 = 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: x\nLicense: GPL-3+\n\nFiles: lib/*\nLicense: GPL-3+ with Bison exception\n\nLicense: BSD-4-clause-UC\n text\n';
+    assert.deepEqual(parseDebianCopyright(dep5), ['BSD-4-clause-UC', 'GPL-3+']);
+    const free = 'This is free software.\nOn Debian systems see /usr/share/common-licenses/GPL-2 and /usr/share/common-licenses/LGPL-2.1.\n';
+    assert.deepEqual(parseDebianCopyright(free), ['GPL-2', 'LGPL-2.1']);
+    assert.deepEqual(parseDebianCopyright('no license here'), []);
+  });
+
+  test('attached to the installed package of the same name; other doc paths ignored', async () => {
+    const meta = (p: string) => ({ path: p, type: 'file' as const, size: 1, mode: 0o644, layerIndex: 0, layerDigest: '' });
+    assert.equal(dpkgAnalyzer.required('usr/share/doc/zlib1g/copyright', meta('usr/share/doc/zlib1g/copyright')), true);
+    assert.equal(dpkgAnalyzer.required('usr/share/doc/zlib1g/changelog.gz', meta('x')), false);
+    assert.equal(dpkgAnalyzer.required('usr/share/doc/a/b/copyright', meta('x')), false);
+    const out = await runAnalyzer(dpkgAnalyzer, new Map([
+      ['var/lib/dpkg/status', Buffer.from('Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\nArchitecture: amd64\n')],
+      ['usr/share/doc/zlib1g/copyright', Buffer.from('Files: *\nLicense: Zlib\n')],
+      ['usr/share/doc/removed-pkg/copyright', Buffer.from('License: MIT\n')],
+    ]));
+    assert.deepEqual(out.packages?.map((p) => [p.name, p.licenses]), [['zlib1g', ['Zlib']]]);
+  });
+
+  test('host copyright files parse without throwing and mostly yield licenses', (t) => {
+    let dirs: string[] = [];
+    try { dirs = readdirSync('/usr/share/doc'); } catch { /* none */ }
+    if (dirs.length === 0) { t.skip('no /usr/share/doc'); return; }
+    let withLicense = 0; let total = 0;
+    for (const d of dirs) {
+      const f = path.join('/usr/share/doc', d, 'copyright');
+      if (!existsSync(f)) continue;
+      total++;
+      if (parseDebianCopyright(readFileSync(f)).length > 0) withLicense++;
+    }
+    assert.ok(total === 0 || withLicense / total > 0.8, `${withLicense}/${total}`);
   });
 });
 
