@@ -190,7 +190,8 @@ export class RegistryClient {
     this.dispatcher = opts.dispatcher ?? defaultDispatcher();
     this.userAgent = opts.userAgent ?? `portwarden/${VERSION}`;
     const fromEnv = (this.env.PORTWARDEN_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-    this.insecure = new Set([...fromEnv, ...(opts.insecureRegistries ?? [])].map((h) => h.toLowerCase()));
+    // Users paste `http://host:5000/` as often as `host:5000`; only the host[:port] matters.
+    this.insecure = new Set([...fromEnv, ...(opts.insecureRegistries ?? [])].map((h) => h.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase()));
   }
 
   private warn(message: string): void {
@@ -303,6 +304,8 @@ export class RegistryClient {
     const res = await this.sendWithRetry(url, 'GET', {}, undefined);
     await drain(res.body);
     if (res.statusCode === 401) this.rememberChallenge(state, res);
+    // An open /v2/ still lets repositories demand auth later; `none` marks the probe as done.
+    else state.challenge = { scheme: 'none', params: {} };
   }
 
   private rememberChallenge(state: HostState, res: Dispatcher.ResponseData): void {

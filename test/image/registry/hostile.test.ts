@@ -137,6 +137,27 @@ describe('hostile registries', () => {
     assert.deepEqual(seenAuth, [undefined]);
   });
 
+  test('an open /v2/ with a protected repository: probed once, credentials sent after the 401', async (t) => {
+    const img = await buildImage({ layers: [] });
+    const basic = `Basic ${Buffer.from('u:p').toString('base64')}`;
+    const seen: string[] = [];
+    const host = await serve(t, (req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ? 'auth' : 'anon'}`);
+      if (req.url === '/v2/') {
+        res.writeHead(200).end('{}');
+      } else if (req.headers.authorization !== basic) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="repo"' }).end();
+      } else {
+        res.writeHead(200, { 'content-type': img.manifest.mediaType, 'docker-content-digest': img.manifest.digest }).end();
+      }
+    });
+    const client = new RegistryClient({ ...isolated, credentials: { username: 'u', password: 'p' } });
+    const ref = { registry: host, repository: 'x/y' };
+    assert.equal(await client.resolveManifestDigest(ref, 't'), img.manifest.digest);
+    assert.equal(await client.resolveManifestDigest(ref, 't'), img.manifest.digest);
+    assert.deepEqual(seen, ['GET /v2/ anon', 'HEAD /v2/x/y/manifests/t anon', 'HEAD /v2/x/y/manifests/t auth', 'HEAD /v2/x/y/manifests/t auth']);
+  });
+
   test('an absurd Retry-After is capped by the policy', async (t) => {
     let n = 0;
     const img = await buildImage({ layers: [] });
@@ -196,5 +217,38 @@ describe('identity tokens (OAuth2 refresh) from the Docker config', () => {
     assert.equal(src.digest, img.manifest.digest);
     const issued = (reg.tokenRequests ?? []).slice(before);
     assert.deepEqual(issued, [{ scope: ['repository:oauth/img:pull'], account: reg.username }]);
+  });
+});
+
+describe('scheme selection', () => {
+  const digest = `sha256:${'c'.repeat(64)}`;
+  async function originUsed(opts: { insecureRegistries?: string[]; env?: Record<string, string> }, registry: string): Promise<string> {
+    const { MockAgent } = await import('undici');
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    let used = '';
+    for (const origin of [`http://${registry}`, `https://${registry}`]) {
+      agent
+        .get(origin)
+        .intercept({ path: '/v2/x/y/manifests/t', method: 'HEAD' })
+        .reply(() => {
+          used = origin;
+          return { statusCode: 200, data: '', responseOptions: { headers: { 'docker-content-digest': digest } } };
+        })
+        .persist();
+    }
+    const client = new RegistryClient({ ...isolated, ...opts, env: opts.env ?? {}, dispatcher: agent });
+    assert.equal(await client.resolveManifestDigest({ registry, repository: 'x/y' }, 't'), digest);
+    await agent.close();
+    return used;
+  }
+
+  test('HTTPS by default; plain HTTP for loopback and listed insecure registries', async () => {
+    assert.equal(await originUsed({}, 'reg.example.com:5000'), 'https://reg.example.com:5000');
+    assert.equal(await originUsed({}, 'localhost:5000'), 'http://localhost:5000');
+    assert.equal(await originUsed({ insecureRegistries: ['http://reg.example.com:5000/'] }, 'reg.example.com:5000'), 'http://reg.example.com:5000');
+    assert.equal(await originUsed({ insecureRegistries: ['reg.example.com'] }, 'reg.example.com:5000'), 'http://reg.example.com:5000');
+    assert.equal(await originUsed({ env: { PORTWARDEN_INSECURE_REGISTRIES: 'other.io, reg.example.com:5000' } }, 'reg.example.com:5000'), 'http://reg.example.com:5000');
+    assert.equal(await originUsed({ insecureRegistries: ['reg.example.com:6000'] }, 'reg.example.com:5000'), 'https://reg.example.com:5000');
   });
 });
