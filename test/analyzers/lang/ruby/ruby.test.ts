@@ -1,10 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { haveSharedData } from '../../../helpers/shared-data.ts';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { haveSharedData, requireOrSkip } from '../../../helpers/shared-data.ts';
 import { parseGemspec } from '../../../../src/analyzers/lang/ruby/gemspec.ts';
 import { parseGemfileLock } from '../../../../src/analyzers/lang/ruby/gemfile-lock.ts';
 import { analyzeRubyFile, finalizeRuby, rubyRequired } from '../../../../src/analyzers/lang/ruby/index.ts';
+import type { GemRecord } from '../../../../src/analyzers/lang/ruby/index.ts';
+import type { Fragment } from '../../../../src/analyzers/types.ts';
 import { fixtureCases } from '../npm/pkgdb-fixtures.ts';
 
 describe('gemspec against the pkgdb fixtures', () => {
@@ -86,4 +89,26 @@ BUNDLED WITH
     const out = finalizeRuby([{ path: 'usr/local/bundle/specifications/rake-13.0.3.gemspec', layerIndex: 0, layerDigest: 'sha256:dd', value }]).packages ?? [];
     assert.deepEqual(out.map((p) => [p.name, p.version, p.ecosystem, p.type, p.purl, p.licenses]), [['rake', '13.0.3', 'RubyGems', 'gem', 'pkg:gem/rake@13.0.3', ['MIT']]]);
   });
+});
+
+test('the host\'s installed gems (every GEM_PATH specification) equal what RubyGems itself loads', (t) => {
+  const gem = spawnSync('gem', ['env', 'gempath'], { encoding: 'utf8' });
+  if (!requireOrSkip(t, gem.status === 0, 'ruby and gem')) return;
+  const fragments: Fragment<GemRecord[]>[] = [];
+  for (const dir of gem.stdout.trim().split(':')) {
+    for (const sub of ['specifications', 'specifications/default']) {
+      const specDir = `${dir}/${sub}`;
+      if (!existsSync(specDir)) continue;
+      for (const file of readdirSync(specDir)) {
+        const imagePath = `${specDir}/${file}`.slice(1);
+        if (!rubyRequired(imagePath)) continue;
+        fragments.push({ path: imagePath, layerIndex: 0, layerDigest: '', value: analyzeRubyFile(imagePath, readFileSync(`/${imagePath}`)) });
+      }
+    }
+  }
+  const got = (finalizeRuby(fragments).packages ?? []).map((p) => `${p.name}@${p.version}\t${(p.licenses ?? []).join(',')}`).sort();
+  const script = 'Gem::Specification.each { |s| puts "#{s.name}@#{s.version}\t#{s.licenses.join(",")}" }';
+  const want = [...new Set(execFileSync('ruby', ['-e', script], { encoding: 'utf8' }).trim().split('\n'))].sort();
+  assert.ok(want.length > 10);
+  assert.deepEqual(got, want);
 });
