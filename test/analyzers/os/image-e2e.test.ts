@@ -148,3 +148,42 @@ describe('full analyzer set (OS + language) through the walker', () => {
     }
   });
 });
+
+describe('host Debian database through a dir: source', () => {
+  test('packages equal dpkg-query, every package owns its .list files, ecosystem from /etc/os-release', async (t) => {
+    const { existsSync, mkdirSync, copyFileSync, readdirSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    if (!existsSync('/var/lib/dpkg/status') || !existsSync('/etc/os-release')) { t.skip('not a dpkg host'); return; }
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pw-host-rootfs-'));
+    try {
+      mkdirSync(path.join(root, 'etc'));
+      mkdirSync(path.join(root, 'var/lib/dpkg/info'), { recursive: true });
+      copyFileSync('/etc/os-release', path.join(root, 'etc/os-release'));
+      if (existsSync('/etc/debian_version')) copyFileSync('/etc/debian_version', path.join(root, 'etc/debian_version'));
+      copyFileSync('/var/lib/dpkg/status', path.join(root, 'var/lib/dpkg/status'));
+      for (const f of readdirSync('/var/lib/dpkg/info')) if (f.endsWith('.list')) copyFileSync(path.join('/var/lib/dpkg/info', f), path.join(root, 'var/lib/dpkg/info', f));
+      mkdirSync(path.join(root, 'var/lib/dpkg/updates'));
+
+      const source = await openSource(`dir:${root}`);
+      let inv: Inventory;
+      try {
+        const res = await walkImage(source, { analyzers: OS_ANALYZERS });
+        inv = buildInventory(res.outputs.values());
+      } finally {
+        await source.close();
+      }
+      const oracle = execFileSync('dpkg-query', [`--admindir=${path.join(root, 'var/lib/dpkg')}`, '-W', '-f', '${Package}\t${Version}\t${Architecture}\t${db:Status-Status}\n'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n').filter(Boolean).map((l) => l.split('\t')).filter((f) => ['installed', 'triggers-pending', 'triggers-awaited'].includes(f[3] ?? ''))
+        .map((f) => f.slice(0, 3).join('\t')).sort();
+      assert.deepEqual(inv.packages.map((p) => [p.name, p.version, p.arch].join('\t')).sort(), oracle);
+      const id = /^ID=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]?.replace(/"/g, '');
+      if (id === 'debian') assert.match(inv.os?.ecosystem ?? '', /^Debian:\d+$/);
+      assert.ok(inv.packages.every((p) => p.ecosystem === inv.os?.ecosystem));
+      // dpkg keeps a .list for every unpacked package; multi-arch ones under name:arch.
+      const missing = inv.packages.filter((p) => !p.files || p.files.length === 0).map((p) => p.name);
+      assert.deepEqual(missing, []);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
