@@ -65,14 +65,21 @@ export class PgBossQueue implements JobQueue {
     // pg-boss 10 has one fetch loop per work() call; N calls with batchSize 1 give N slots, each
     // taking the highest-priority job available when it becomes free.
     for (let i = 0; i < opts.concurrency; i++) {
-      await this.boss.work<ScanJobData>(SCAN_QUEUE, { batchSize: 1, includeMetadata: true, priority: true, pollingIntervalSeconds: this.opts.pollingSeconds }, async (jobs) => {
-        for (const job of jobs) {
-          await handler(job.data, {
-            jobId: job.id,
-            attempt: job.retryCount + 1,
-            maxAttempts: job.retryLimit + 1,
-            signal: this.shutdown.signal,
-          });
+      let workerId: string | undefined;
+      workerId = await this.boss.work<ScanJobData>(SCAN_QUEUE, { batchSize: 1, includeMetadata: true, priority: true, pollingIntervalSeconds: this.opts.pollingSeconds }, async (jobs) => {
+        try {
+          for (const job of jobs) {
+            await handler(job.data, {
+              jobId: job.id,
+              attempt: job.retryCount + 1,
+              maxAttempts: job.retryLimit + 1,
+              signal: this.shutdown.signal,
+            });
+          }
+        } finally {
+          // pg-boss sleeps out the rest of the polling interval even after finding work, which caps a
+          // slot at one job per interval; a busy slot asks for the next job at once instead.
+          if (jobs.length > 0 && workerId && this.started) this.boss.notifyWorker(workerId);
         }
       });
     }
