@@ -143,6 +143,52 @@ describe('image-builder', () => {
     assert.equal(img.diffIds[0], hash(spec.rawTar!));
   });
 
+  test('layerFromDirectory round-trips through GNU tar: types, modes, owners, links, device numbers', async (t) => {
+    if (!requireOrSkip(t, hasTool('tar'), 'GNU tar')) return;
+    const dir = await tmp(t);
+    const src = path.join(dir, 'src');
+    await mkdir(path.join(src, 'etc'), { recursive: true });
+    await mkdir(path.join(src, 'zoneinfo'));
+    // A slice of a real system tree (a few hundred files) alongside the hand-made special files.
+    await run('cp', ['-a', '/usr/share/zoneinfo/Europe', '/usr/share/zoneinfo/UTC', path.join(src, 'zoneinfo')]);
+    await writeFile(path.join(src, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n', { mode: 0o644 });
+    await writeFile(path.join(src, 'etc/suid'), 'x', { mode: 0o4755 });
+    await link(path.join(src, 'etc/passwd'), path.join(src, 'etc/passwd-'));
+    await symlink('../zoneinfo/UTC', path.join(src, 'etc/localtime'));
+    await symlink('/nonexistent/target', path.join(src, 'etc/dangling'));
+    await run('mkfifo', [path.join(src, 'etc/fifo')]);
+    const isRoot = process.getuid?.() === 0;
+    if (isRoot) {
+      await mkdir(path.join(src, 'dev'));
+      await run('mknod', [path.join(src, 'dev/null'), 'c', '1', '3']);
+      await run('mknod', [path.join(src, 'dev/loop7'), 'b', '7', '7']);
+      await run('chown', ['1234:4321', path.join(src, 'etc/passwd')]);
+    }
+    const layer = await layerFromDirectory(src, { compression: 'none' });
+    await writeFile(path.join(dir, 'layer.tar'), layer.rawTar!);
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    await run('tar', ['-xpf', path.join(dir, 'layer.tar'), '-C', out, '--numeric-owner']);
+    const { stdout } = await run('find', [src, '-mindepth', '1', '-printf', '%P\\n']);
+    const rels = stdout.split('\n').filter(Boolean).sort();
+    assert.ok(rels.length > 50, `walked ${rels.length} entries`);
+    for (const rel of rels) {
+      const a = await lstat(path.join(src, rel));
+      const b = await lstat(path.join(out, rel));
+      const kind = (s: typeof a): string => (s.isSymbolicLink() ? 'l' : s.isDirectory() ? 'd' : s.isFIFO() ? 'p' : s.isCharacterDevice() ? 'c' : s.isBlockDevice() ? 'b' : 'f');
+      assert.equal(kind(b), kind(a), rel);
+      assert.equal(b.mode & 0o7777, a.mode & 0o7777, `mode of ${rel}`);
+      if (isRoot) assert.deepEqual([b.uid, b.gid], [a.uid, a.gid], `owner of ${rel}`);
+      if (a.isSymbolicLink()) assert.equal(await readlink(path.join(out, rel)), await readlink(path.join(src, rel)), rel);
+      if (a.isFile()) {
+        assert.equal(b.nlink, a.nlink, `link count of ${rel}`);
+        assert.deepEqual(await readFile(path.join(out, rel)), await readFile(path.join(src, rel)), rel);
+      }
+      if (a.isCharacterDevice() || a.isBlockDevice()) assert.equal(b.rdev, a.rdev, `device numbers of ${rel}`);
+    }
+    assert.equal((await lstat(path.join(out, 'etc/passwd'))).ino, (await lstat(path.join(out, 'etc/passwd-'))).ino);
+  });
+
   test('umoci unpacks and skopeo inspects the written OCI layout', async (t) => {
     if (!requireOrSkip(t, hasTool('umoci') && hasTool('skopeo'), 'umoci and skopeo')) return;
     const dir = await tmp(t);
