@@ -1,0 +1,88 @@
+/**
+ * `portwarden db import|update|status`: build and inspect the local advisory index.
+ */
+import type { Command } from 'commander';
+import { action, collect } from '../run.ts';
+import { importAdvisories } from '../../vulndb/import.ts';
+import type { FileReport } from '../../vulndb/import.ts';
+import { defaultDbPath, readDbStatus } from '../../vulndb/store.ts';
+import { updateDatabase } from '../../vulndb/update.ts';
+import { UserInputError } from '../../util/errors.ts';
+
+function printInvalid(files: FileReport[], out: (s: string) => void): void {
+  for (const f of files) {
+    if (!f.invalidCount) continue;
+    out(`  ${f.file}: ${f.invalidCount} invalid record(s) skipped`);
+    for (const i of f.invalid.slice(0, 10)) out(`    ${i.id ? `${i.id}: ` : ''}${i.reason}`);
+    if (f.invalidCount > 10) out(`    … ${f.invalidCount - 10} more`);
+  }
+}
+
+const err = (s: string): void => void process.stderr.write(`${s}\n`);
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+export function register(program: Command): void {
+  const db = program.command('db').description('advisory database: import, update, status');
+
+  db.command('import')
+    .description('import OSV files/directories/all.zip/JSONL(.gz)/YAML and distro feeds (Debian tracker JSON, DSA/DLA lists, Alpine secdb) into the index')
+    .argument('<paths...>', 'files or directories')
+    .option('--db <file>', 'advisory database (default $PORTWARDEN_HOME/db/advisories.db)')
+    .option('--replace', 'start from an empty index instead of merging with the existing records')
+    .option('--format <text|json>', 'output format', 'text')
+    .action(
+      action(async (paths: string[], flags: { db?: string; replace?: boolean; format: string }) => {
+        const s = await importAdvisories(paths, { dbPath: flags.db, replace: Boolean(flags.replace) });
+        if (flags.format === 'json') return out(JSON.stringify(s, null, 2));
+        out(`imported ${s.records} record(s) from ${s.files.length} file(s) into ${s.path}`);
+        out(`snapshot ${s.snapshot}, built ${s.builtAt}, ${s.advisories} advisories in the index`);
+        if (s.invalid) {
+          err(`${s.invalid} invalid record(s) skipped:`);
+          printInvalid(s.files, err);
+        }
+      }),
+    );
+
+  db.command('update')
+    .description('download advisory exports (OSV.dev per-ecosystem all.zip by default; base URL from PORTWARDEN_OSV_BASE_URL) and rebuild the index')
+    .option('--db <file>', 'advisory database (default $PORTWARDEN_HOME/db/advisories.db)')
+    .option('--ecosystem <name>', 'OSV ecosystem to fetch (repeatable), e.g. PyPI, Go, npm, Debian:12', collect, [])
+    .option('--source <url>', 'explicit source URL (repeatable)', collect, [])
+    .option('--quiet', 'no progress lines')
+    .action(
+      action(async (flags: { db?: string; ecosystem: string[]; source: string[]; quiet?: boolean }) => {
+        if (!flags.ecosystem.length && !flags.source.length) throw new UserInputError('give --ecosystem NAME (repeatable) or --source URL');
+        const r = await updateDatabase({ dbPath: flags.db, ecosystems: flags.ecosystem, sources: flags.source, log: flags.quiet ? undefined : err });
+        if (r.rebuilt) out(`updated ${r.updated.length} source(s); snapshot ${r.snapshot}, built ${r.builtAt} (${r.path})`);
+        else out(`no changes; snapshot ${r.snapshot}, built ${r.builtAt} still in use (${r.path})`);
+        printInvalid(r.files, err);
+        for (const f of r.failed) err(`failed: ${f.url}: ${f.error}`);
+        if (r.failed.length) process.exitCode = 1;
+      }),
+    );
+
+  db.command('status')
+    .description('show the advisory database: path, snapshot, schema, sources, records per ecosystem')
+    .option('--db <file>', 'advisory database (default $PORTWARDEN_HOME/db/advisories.db)')
+    .option('--format <text|json>', 'output format', 'text')
+    .action(
+      action((flags: { db?: string; format: string }) => {
+        const s = readDbStatus(flags.db ?? defaultDbPath());
+        if (flags.format === 'json') return out(JSON.stringify(s, null, 2));
+        out(`path:      ${s.path}`);
+        out(`snapshot:  ${s.snapshot}`);
+        out(`built at:  ${s.builtAt}`);
+        out(`schema:    ${s.schemaVersion}`);
+        out(`records:   ${s.advisories} (${s.withdrawn} withdrawn, kept out of matching)`);
+        const last = s.sources.map((x) => x.imported_at).sort().at(-1);
+        if (last) out(`last update: ${last}`);
+        out('sources:');
+        for (const src of s.sources) {
+          const validators = [src.etag ? `etag ${src.etag}` : '', src.last_modified ? `last-modified ${src.last_modified}` : ''].filter(Boolean).join(', ');
+          out(`  ${src.name}: ${src.records} record(s)${src.invalid ? `, ${src.invalid} invalid` : ''}, imported ${src.imported_at}${validators ? `, ${validators}` : ''}`);
+        }
+        out('advisories per ecosystem:');
+        for (const e of s.ecosystems) out(`  ${e.ecosystem.padEnd(24)} ${e.advisories}`);
+      }),
+    );
+}
