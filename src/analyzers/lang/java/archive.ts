@@ -176,10 +176,32 @@ export function scanJavaArchive(bytes: Uint8Array, archiveName: string, limits: 
   return { artifacts: out, warnings };
 }
 
+/**
+ * Zip offsets are relative to the archive's start, but "fully executable" jars (Spring Boot's
+ * launch script) and self-extracting archives carry a prefix. As Java's own reader does, the
+ * prefix length is the gap between where the central directory is and where the end record says
+ * it is; the archive proper starts after it.
+ */
+export function zipPayload(bytes: Uint8Array): Uint8Array {
+  const EOCD = 0x06054b50;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lowest = Math.max(0, bytes.length - 22 - 0xffff);
+  for (let i = bytes.length - 22; i >= lowest; i--) {
+    if (view.getUint32(i, true) !== EOCD) continue;
+    const cdSize = view.getUint32(i + 12, true);
+    const cdOffset = view.getUint32(i + 16, true);
+    // Zip64 archives keep the real values elsewhere; they are used as they are.
+    if (cdOffset === 0xffffffff || cdSize === 0xffffffff) return bytes;
+    const prefix = i - cdSize - cdOffset;
+    return prefix > 0 ? bytes.subarray(prefix) : bytes;
+  }
+  return bytes;
+}
+
 function walk(bytes: Uint8Array, fileName: string, archivePath: string, depth: number, limits: JavaArchiveLimits, budget: Budget, out: JavaArtifact[], warnings: string[]): void {
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(bytes, {
+    entries = unzipSync(zipPayload(bytes), {
       filter: (info) => {
         const name = info.name;
         if (name.endsWith('/')) return false;

@@ -115,6 +115,15 @@ describe('Java archives written by the test', () => {
     assert.deepEqual(await analyze('lib/no-version.jar', jar()), []);
   });
 
+  test('fully executable jar: a launch script before the zip', async () => {
+    const script = strToU8('#!/bin/bash\n# Spring Boot launch script\nexec java -jar "$0" "$@"\n');
+    const body = jar(pom('com.example', 'svc', '1.4.0'));
+    const bytes = new Uint8Array(script.length + body.length);
+    bytes.set(script);
+    bytes.set(body, script.length);
+    assert.deepEqual(brief(await analyze('srv/svc.jar', bytes)), ['com.example:svc@1.4.0 <svc.jar> pom.properties']);
+  });
+
   test('zip bombs are refused with an error naming the file', async () => {
     // A real high-ratio entry: 16 MiB of zeros deflate to ~16 KiB.
     const ratioBomb = zipSync({ 'BOOT-INF/lib/zeros-1.0.jar': new Uint8Array(16 * 1024 * 1024) });
