@@ -10,7 +10,10 @@
  * Examples: `1.0~rc1 < 1.0 < 1.0a < 1.0+b1` (letters sort before non-letters); `1.0~~ < 1.0~ < 1.0`;
  * `1:0.1 > 9.9`; `1.0-1 = 1.0-01 = 0:1.0-1`; `1.0 = 1.0-0`; `1.10 > 1.9`.
  *
- * Validity follows dpkg's parser: errors (empty, embedded blanks, non-numeric/negative/too large
+ * An empty string (or dpkg's `<unknown>`) is "no version": `dpkg --compare-versions` accepts it and
+ * orders it below every other version, so it does here too (`"" < ~ < 0`).
+ *
+ * Validity follows dpkg's parser: errors (blank-only, embedded blanks, non-numeric/negative/too large
  * epoch, empty upstream, empty revision after `-`, nothing after `:`) make the version invalid.
  * dpkg only *warns* about an upstream part that does not start with a digit or about characters
  * outside `[A-Za-z0-9.+~:-]` and then compares anyway; since `dpkg --compare-versions` prints a
@@ -20,6 +23,8 @@ import { InvalidVersionError, type VersionScheme } from './types.ts';
 import { ParseCache, isAscii, sign } from './util.ts';
 
 export interface DpkgVersion {
+  /** `dpkg --compare-versions` reads an empty argument or `<unknown>` as "no version", below all others. */
+  blank?: boolean;
   epoch: number;
   upstream: string;
   revision: string;
@@ -36,7 +41,7 @@ export function parseDpkg(input: string): DpkgVersion {
   const fail = (reason: string): never => {
     throw new InvalidVersionError('dpkg', input, reason);
   };
-  if (input.length === 0) fail('version string is empty');
+  if (input.length === 0 || input === '<unknown>') return { blank: true, epoch: 0, upstream: '', revision: '' };
   let start = 0;
   while (start < input.length && isBlank(input.charCodeAt(start))) start++;
   let end = start;
@@ -126,14 +131,18 @@ export function verrevcmp(a: string, b: string): number {
 }
 
 export function compareDpkgVersions(a: DpkgVersion, b: DpkgVersion): number {
+  if (a.blank || b.blank) return a.blank && b.blank ? 0 : a.blank ? -1 : 1;
   if (a.epoch !== b.epoch) return a.epoch < b.epoch ? -1 : 1;
   return verrevcmp(a.upstream, b.upstream) || verrevcmp(a.revision, b.revision);
 }
 
-/** Canonical text: the epoch only when non-zero, the revision only when non-empty. */
+/** Canonical text: the epoch only when non-zero (or needed), the revision only when non-empty. */
 export function formatDpkg(v: DpkgVersion): string {
+  if (v.blank) return '';
   const bytesToText = (s: string): string => (isAscii(s) ? s : Buffer.from(s, 'latin1').toString('utf8'));
-  return `${v.epoch ? `${v.epoch}:` : ''}${bytesToText(v.upstream)}${v.revision ? `-${bytesToText(v.revision)}` : ''}`;
+  // A colon in the upstream part needs an explicit epoch, or it would be read as one.
+  const epoch = v.epoch || v.upstream.includes(':') || v.revision.includes(':') ? `${v.epoch}:` : '';
+  return `${epoch}${bytesToText(v.upstream)}${v.revision ? `-${bytesToText(v.revision)}` : ''}`;
 }
 
 const cache = new ParseCache<DpkgVersion>();

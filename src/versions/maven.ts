@@ -3,7 +3,8 @@
  * maven-artifact 3.8 jar installed here), used for Maven.
  *
  * The version is lower-cased and split into items at `.` and `-` and at every switch between
- * digits and letters; a `-` (and a digit/letter switch) opens a nested list. Number items compare
+ * digits and letters; a `-`, a digit/letter switch and a qualifier that follows other items
+ * (`1.0.alpha` = `1.0-alpha`) open a nested list. Number items compare
  * numerically; string items compare as qualifiers: `alpha < beta < milestone < rc = cr <
  * snapshot < "" = ga = final = release < sp`, and unknown qualifiers after all of these,
  * alphabetically (`1-sp < 1-abc`). A letter directly followed by a digit is shorthand:
@@ -122,6 +123,8 @@ export function parseMaven(input: string): MavenItem {
       openList();
     } else if (isDigitChar(c)) {
       if (!isDigit && pos > start) {
+        // `1.0.0.X1 < 1.0.0-X2`: a qualifier after other items opens its own level, like `-X`.
+        if (list.length > 0) openList();
         list.push(stringItem(text(start, pos), true));
         start = pos;
         openList();
@@ -136,7 +139,10 @@ export function parseMaven(input: string): MavenItem {
       isDigit = false;
     }
   }
-  if (chars.length > start) list.push(parseItem(isDigit, text(start, chars.length)));
+  if (chars.length > start) {
+    if (!isDigit && list.length > 0) openList(); // a trailing `.X` counts as `-X` too
+    list.push(parseItem(isDigit, text(start, chars.length)));
+  }
   while (stack.length) normalize(stack.pop() as MavenItem[]);
   return { kind: 'list', items: root };
 }
@@ -154,8 +160,12 @@ function compareItem(item: MavenItem, other: MavenItem | undefined): number {
       return cmp(item.value, other.value);
     case 'list': {
       if (other === undefined) {
-        const first = item.items[0];
-        return first === undefined ? 0 : compareItem(first, undefined);
+        // The whole list against "nothing", not just its first item (MNG-6964): `1-0.1 > 1`.
+        for (const child of item.items) {
+          const r = compareItem(child, undefined);
+          if (r !== 0) return r;
+        }
+        return 0;
       }
       if (other.kind === 'int') return -1;
       if (other.kind === 'string') return 1;
@@ -179,19 +189,36 @@ export function compareMavenItems(a: MavenItem, b: MavenItem): number {
   return compareItem(a, b);
 }
 
-/** ComparableVersion's canonical form (`getCanonical()`), e.g. `1.0-SNAPSHOT` → `1-snapshot`. */
+/**
+ * ComparableVersion's canonical form (`getCanonical()`), e.g. `1.0-SNAPSHOT` → `1-snapshot`, made
+ * to parse back to an equal version where Maven's is lossy: an empty version is written `0`, a
+ * release qualifier inside the version `ga`, and a list that opens a list `0-`.
+ */
 export function formatMaven(item: MavenItem): string {
+  const text = canonical(item, true);
+  return text === '' ? '0' : text;
+}
+
+function canonical(item: MavenItem, endsText: boolean): string {
   if (item.kind === 'int') return item.digits;
   if (item.kind === 'string') {
     const v = item.value;
+    // The release qualifier is written `ga`: Maven writes nothing, which does not parse back.
+    if (v === RELEASE_INDEX) return 'ga';
     if (/^[0-9]$/.test(v)) return QUALIFIERS[Number(v)] as string;
     return v.slice(v.indexOf('-') + 1);
   }
   let out = '';
-  for (const child of item.items) {
-    if (out.length) out += child.kind === 'list' ? '-' : '.';
-    out += formatMaven(child);
-  }
+  const last = item.items.length - 1;
+  item.items.forEach((child, i) => {
+    if (i > 0) out += child.kind === 'list' ? '-' : '.';
+    // A list cannot start a list in text; `0-` opens it and normalisation drops the 0 again.
+    else if (child.kind === 'list') out += '0-';
+    out += canonical(child, endsText && i === last);
+    // A qualifier ending the text after other items would be parsed one level deeper (`1.rc` is
+    // `1-rc`); a trailing `.` keeps it at this level.
+    if (endsText && i === last && i > 0 && child.kind === 'string') out += '.';
+  });
   return out;
 }
 

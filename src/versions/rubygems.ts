@@ -68,9 +68,11 @@ export function compareGemSegments(a: readonly GemSegment[], b: readonly GemSegm
   return 0;
 }
 
-/** Canonical text (`Gem::Version#canonical_segments.join('.')`). */
+/** Canonical text (`Gem::Version#canonical_segments.join('.')`, with a leading `0.` when that starts with letters). */
 export function formatGem(segments: readonly GemSegment[]): string {
-  return segments.map((s) => ('num' in s ? s.num : s.str)).join('.') || '0';
+  const text = segments.map((s) => ('num' in s ? s.num : s.str)).join('.');
+  // A version must start with a digit; a leading 0 is trimmed again when parsed.
+  return text === '' ? '0' : 'str' in (segments[0] as GemSegment) ? `0.${text}` : text;
 }
 
 const cache = new ParseCache<GemSegment[]>();

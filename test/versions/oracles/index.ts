@@ -1,0 +1,106 @@
+/**
+ * The ecosystems' own tools as batch oracles: each takes many `[a, b]` pairs and returns one
+ * verdict per pair (`<`, `=`, `>`, or `!` when the tool rejects a version), running one process
+ * per batch. `available()` says whether the tool is installed here.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Verdict = '<' | '=' | '>' | '!';
+
+export interface Oracle {
+  /** What runs, for messages: `dpkg --compare-versions`. */
+  tool: string;
+  available(): boolean;
+  compare(pairs: ReadonlyArray<readonly [string, string]>): Verdict[];
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+function succeeds(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
+  return r.status === 0;
+}
+
+function runBatch(tool: string, cmd: string, args: string[], pairs: ReadonlyArray<readonly [string, string]>, cwd?: string): Verdict[] {
+  for (const [a, b] of pairs) {
+    if (/[\t\n\r]/.test(a + b)) throw new Error(`oracle input may not contain tabs or newlines: ${JSON.stringify([a, b])}`);
+  }
+  const input = pairs.map(([a, b]) => `${a}\t${b}\n`).join('');
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 600_000, cwd });
+  if (r.status !== 0) throw new Error(`${tool} failed (status ${r.status}): ${r.stderr}`);
+  const out = r.stdout.split('\n');
+  out.pop();
+  if (out.length !== pairs.length) throw new Error(`${tool} printed ${out.length} verdicts for ${pairs.length} pairs: ${r.stderr.slice(0, 500)}`);
+  return out.map((v) => {
+    if (v !== '<' && v !== '=' && v !== '>' && v !== '!') throw new Error(`${tool} printed ${JSON.stringify(v)}`);
+    return v;
+  });
+}
+
+const PYTHONS = ['python3', '/usr/bin/python3'];
+function pythonWith(module: string): string | undefined {
+  return PYTHONS.find((py) => succeeds(py, ['-c', `import ${module}`]));
+}
+
+function mavenJar(): string | undefined {
+  const dir = '/usr/share/maven/lib';
+  try {
+    const jar = readdirSync(dir).find((f) => /^maven-artifact-.*\.jar$/.test(f));
+    return jar ? path.join(dir, jar) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let memo: Map<string, boolean> | undefined;
+function cached(key: string, check: () => boolean): boolean {
+  memo ??= new Map();
+  let v = memo.get(key);
+  if (v === undefined) {
+    v = check();
+    memo.set(key, v);
+  }
+  return v;
+}
+
+export const ORACLES: Record<string, Oracle> = {
+  dpkg: {
+    tool: 'dpkg --compare-versions',
+    available: () => cached('dpkg', () => succeeds('dpkg', ['--compare-versions', '1', 'lt', '2'])),
+    compare: (pairs) => runBatch('dpkg', 'sh', [path.join(HERE, 'dpkg_compare.sh')], pairs),
+  },
+  rpm: {
+    tool: 'python3-rpm rpm.ver',
+    available: () => cached('rpm', () => pythonWith('rpm') !== undefined),
+    compare: (pairs) => runBatch('rpm', pythonWith('rpm') as string, [path.join(HERE, 'rpm_compare.py')], pairs),
+  },
+  pep440: {
+    tool: 'python packaging.version',
+    available: () => cached('pep440', () => pythonWith('packaging') !== undefined),
+    compare: (pairs) => runBatch('packaging', pythonWith('packaging') as string, [path.join(HERE, 'pep440_compare.py')], pairs),
+  },
+  maven: {
+    tool: 'maven-artifact ComparableVersion',
+    available: () => cached('maven', () => mavenJar() !== undefined && succeeds('java', ['-version'])),
+    compare: (pairs) =>
+      runBatch('maven', 'java', ['-cp', mavenJar() as string, path.join(HERE, 'MavenCompare.java')], pairs, '/tmp'),
+  },
+  rubygems: {
+    tool: 'ruby Gem::Version',
+    available: () => cached('ruby', () => succeeds('ruby', ['-e', 'require "rubygems"'])),
+    compare: (pairs) => runBatch('ruby', 'ruby', [path.join(HERE, 'gem_compare.rb')], pairs),
+  },
+  composer: {
+    tool: 'php version_compare',
+    available: () => cached('php', () => succeeds('php', ['-r', 'exit(0);'])),
+    compare: (pairs) => runBatch('php', 'php', [path.join(HERE, 'php_compare.php')], pairs),
+  },
+  semver: {
+    tool: 'node semver (npm)',
+    available: () => true,
+    compare: (pairs) => runBatch('semver', process.execPath, [path.join(HERE, 'semver_compare.mjs')], pairs),
+  },
+};
