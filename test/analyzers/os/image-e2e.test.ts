@@ -187,3 +187,24 @@ describe('host Debian database through a dir: source', () => {
     }
   });
 });
+
+describe('debootstrap rootfs (when another suite has built /tmp/pw-debootstrap-bookworm)', () => {
+  test('whole rootfs through dir: equals dpkg-query; Debian:12; licenses found', async (t) => {
+    const { existsSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const root = '/tmp/pw-debootstrap-bookworm';
+    if (!existsSync(path.join(root, 'var/lib/dpkg/status'))) { t.skip(`${root} not present (not built here: it takes minutes)`); return; }
+    const source = await openSource(`dir:${root}`);
+    let inv: Inventory;
+    try {
+      inv = buildInventory((await walkImage(source, { analyzers: OS_ANALYZERS })).outputs.values());
+    } finally {
+      await source.close();
+    }
+    const oracle = execFileSync('dpkg-query', [`--admindir=${path.join(root, 'var/lib/dpkg')}`, '-W', '-f', '${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${db:Status-Status}\n'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n').filter(Boolean).map((l) => l.split('\t')).filter((f) => f[5] === 'installed').map((f) => f.slice(0, 5).join('\t')).sort();
+    assert.deepEqual(inv.packages.map((p) => [p.name, p.version, p.arch, p.source?.name, p.source?.version].join('\t')).sort(), oracle);
+    assert.equal(inv.os?.ecosystem, 'Debian:12');
+    assert.ok(inv.packages.filter((p) => p.licenses?.length).length > inv.packages.length / 2);
+  });
+});
