@@ -100,7 +100,7 @@ export const composerPairs = pairsOf(
 );
 
 export const semverPairs = pairsOf(
-  fc.tuple(pick(['', '', 'v', '=', ' ']), DIGITS, DIGITS, DIGITS).map(([p, a, b, c]) => `${p}${a}.${b}.${c}`),
-  pick(['-', '+', '.', 'alpha', 'beta', '1', '0', '01', '10', 'rc', 'x-y', 'A', '-', '9007199254740993']),
-  4,
+  fc.tuple(pick(['', '', '', 'v', '=', ' ']), DIGITS, DIGITS, DIGITS).map(([p, a, b, c]) => `${p}${a}.${b}.${c}`),
+  pick(['-alpha', '-beta', '-rc.1', '.1', '.0', '.10', '.2', '+build', '+001', '-1', '.x-y', '-A', '-9007199254740993', '.alpha', '-01', 'a', '.', '-']),
+  3,
 );
