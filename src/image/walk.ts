@@ -52,8 +52,12 @@ export interface WalkResult {
   stats: WalkStats;
 }
 
-/** Bytes of buffered file contents kept per layer so hard links to them need no second read. */
-const HARDLINK_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes of buffered file contents kept per layer so hard links to them need no second read. Small
+ * on purpose: it is held for the whole layer, times the layers in flight, and links to analyzed
+ * files are rare enough that a second read of the layer is the cheaper trade.
+ */
+const HARDLINK_CACHE_BYTES = 4 * 1024 * 1024;
 
 interface WalkContext {
   analyzers: Analyzer[];
