@@ -65,8 +65,9 @@ export class PgBossQueue implements JobQueue {
     // pg-boss 10 has one fetch loop per work() call; N calls with batchSize 1 give N slots, each
     // taking the highest-priority job available when it becomes free.
     for (let i = 0; i < opts.concurrency; i++) {
-      let workerId: string | undefined;
-      workerId = await this.boss.work<ScanJobData>(SCAN_QUEUE, { batchSize: 1, includeMetadata: true, priority: true, pollingIntervalSeconds: this.opts.pollingSeconds }, async (jobs) => {
+      // The handler can run before work() resolves, so the id lives in a holder, not a const.
+      const slot: { id?: string } = {};
+      slot.id = await this.boss.work<ScanJobData>(SCAN_QUEUE, { batchSize: 1, includeMetadata: true, priority: true, pollingIntervalSeconds: this.opts.pollingSeconds }, async (jobs) => {
         try {
           for (const job of jobs) {
             await handler(job.data, {
@@ -79,7 +80,7 @@ export class PgBossQueue implements JobQueue {
         } finally {
           // pg-boss sleeps out the rest of the polling interval even after finding work, which caps a
           // slot at one job per interval; a busy slot asks for the next job at once instead.
-          if (jobs.length > 0 && workerId && this.started) this.boss.notifyWorker(workerId);
+          if (jobs.length > 0 && slot.id && this.started) this.boss.notifyWorker(slot.id);
         }
       });
     }
