@@ -4,7 +4,7 @@
  * manifests by tag or digest).
  */
 import { Readable, pipeline } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { VERSION } from '../../version.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { parseAuthChallenges, type AuthChallenge } from './challenge.ts';
@@ -24,7 +24,7 @@ export interface RegistryOptions {
   credentials?: { username: string; password: string };
   /** Per-registry credentials (`{"host:port": {username, password}}`), after `credentials`, before the environment. */
   authByHost?: Record<string, { username: string; password: string }>;
-  /** Environment to read PORTWARDEN_REGISTRY_* and DOCKER_CONFIG from (default process.env). */
+  /** Environment to read PORTWARDEN_REGISTRY_*, DOCKER_CONFIG and HTTP(S)_PROXY/NO_PROXY from (default process.env). */
   env?: Record<string, string | undefined>;
   /** Docker config.json location override (default $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
   dockerConfigPath?: string;
@@ -65,10 +65,31 @@ const MAX_ERROR_BODY = 64 * 1024;
 const TOKEN_EXPIRY_SKEW_MS = 10_000;
 const DEFAULT_TOKEN_LIFETIME_S = 60;
 
+const AGENT_OPTIONS = { connectTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000, keepAliveTimeout: 10_000 };
 let sharedAgent: Agent | undefined;
 function defaultDispatcher(): Agent {
-  sharedAgent ??= new Agent({ connectTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000, keepAliveTimeout: 10_000 });
+  sharedAgent ??= new Agent(AGENT_OPTIONS);
   return sharedAgent;
+}
+
+const proxyAgents = new Map<string, Dispatcher>();
+/**
+ * HTTP(S)_PROXY / NO_PROXY (either case) from the client's environment, as curl and Docker honour
+ * them; undefined when no proxy is configured. Values are passed explicitly so a client given its
+ * own `env` never picks up the process's proxies behind its back.
+ */
+function proxyDispatcher(env: Record<string, string | undefined>): Dispatcher | undefined {
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY ?? '';
+  const httpsProxy = env.https_proxy ?? env.HTTPS_PROXY ?? '';
+  if (!httpProxy && !httpsProxy) return undefined;
+  const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
+  const key = JSON.stringify([httpProxy, httpsProxy, noProxy]);
+  let agent = proxyAgents.get(key);
+  if (!agent) {
+    agent = new EnvHttpProxyAgent({ ...AGENT_OPTIONS, httpProxy, httpsProxy, noProxy });
+    proxyAgents.set(key, agent);
+  }
+  return agent;
 }
 
 /** Registry name → host serving the API (`docker.io` → `registry-1.docker.io`). */
@@ -179,6 +200,8 @@ export class RegistryClient {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly warned = new Set<string>();
   private readonly dispatcher: Dispatcher;
+  /** Proxy from the environment, for non-loopback hosts only. */
+  private readonly proxy: Dispatcher | undefined;
   private readonly userAgent: string;
 
   constructor(private readonly opts: RegistryOptions = {}) {
@@ -188,6 +211,7 @@ export class RegistryClient {
     this.maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.dispatcher = opts.dispatcher ?? defaultDispatcher();
+    this.proxy = opts.dispatcher ? undefined : proxyDispatcher(this.env);
     this.userAgent = opts.userAgent ?? `portwarden/${VERSION}`;
     const fromEnv = (this.env.PORTWARDEN_INSECURE_REGISTRIES ?? '').split(',').map((h) => h.trim()).filter(Boolean);
     // Users paste `http://host:5000/` as often as `host:5000`; only the host[:port] matters.
@@ -238,7 +262,9 @@ export class RegistryClient {
     let currentHeaders = headers;
     let currentBody = body;
     for (let hop = 0; ; hop++) {
-      const res = await this.dispatcher.request({
+      // A test or sidecar registry on loopback is never reached through a corporate proxy.
+      const dispatcher = this.proxy && !isLoopbackHost(current.host) ? this.proxy : this.dispatcher;
+      const res = await dispatcher.request({
         origin: current.origin,
         path: `${current.pathname}${current.search}`,
         method: currentMethod as Dispatcher.HttpMethod,

@@ -252,3 +252,49 @@ describe('scheme selection', () => {
     assert.equal(await originUsed({ insecureRegistries: ['reg.example.com:6000'] }, 'reg.example.com:5000'), 'https://reg.example.com:5000');
   });
 });
+
+describe('proxies from the environment', () => {
+  test('HTTP_PROXY tunnels non-loopback registries; NO_PROXY and loopback go direct', async (t) => {
+    if (!requireOrSkip(t, registryAvailable(), 'docker-registry')) return;
+    const reg = await startRegistry();
+    t.after(() => reg.stop());
+    const img = await buildImage({ layers: [{ files: [{ path: 'p', content: 'proxied' }] }] });
+    await pushImage(reg, 'via/proxy', 'v1', img);
+    const registryPort = Number(reg.host.split(':')[1]);
+    const tunnels: string[] = [];
+    const { createConnection } = await import('node:net');
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      // The proxy resolves the made-up registry name to the loopback registry.
+      const upstream = createConnection(registryPort, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    const proxyPort = await freePort();
+    await new Promise<void>((r) => proxy.listen(proxyPort, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => {
+      proxy.closeAllConnections();
+      proxy.close(() => r());
+    }));
+    const name = `registry.portwarden.test:${registryPort}`;
+    const base = { ...isolated, insecureRegistries: [name] };
+    const src = await openRegistrySource(`${name}/via/proxy:v1`, { ...base, env: { HTTP_PROXY: `http://127.0.0.1:${proxyPort}` } });
+    assert.equal(src.digest, img.manifest.digest);
+    assert.deepEqual(await readAll(await src.openLayer(0)), img.layers[0]?.data);
+    assert.ok(tunnels.length >= 1 && tunnels.every((u) => u === name), JSON.stringify(tunnels));
+    const before = tunnels.length;
+    await openRegistrySource(`${reg.host}/via/proxy:v1`, { ...base, env: { HTTP_PROXY: `http://127.0.0.1:${proxyPort}` } });
+    assert.equal(tunnels.length, before, 'loopback registry bypasses the proxy');
+    await assert.rejects(
+      openRegistrySource(`${name}/via/proxy:v1`, { ...base, retry: { attempts: 1 }, env: { HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'registry.portwarden.test' } }),
+      (e: unknown) => e instanceof RegistryError && e.code === 'registry_unavailable',
+    );
+    assert.equal(tunnels.length, before, 'NO_PROXY host went direct (and the made-up name does not resolve)');
+  });
+});
