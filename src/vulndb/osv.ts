@@ -176,7 +176,7 @@ export function validateOsvRecord(raw: unknown): ValidationResult {
 export function cveIdsOf(record: Pick<OsvRecord, 'id' | 'aliases' | 'upstream'>): string[] {
   const ids = new Set<string>();
   for (const id of [record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])]) {
-    if (/^CVE-\d{4}-\d+$/.test(id)) ids.add(id);
+    if (/^CVE-\d{4}-\d{4,}$/.test(id)) ids.add(id);
   }
   return [...ids].sort();
 }

@@ -77,7 +77,7 @@ export function parseDebianTrackerJson(text: string, modified: string): FeedResu
         if (nodsaReason) es.nodsa_reason = nodsaReason;
         affected.push({ package: { ecosystem, name: pkg }, ranges: [{ type: 'ECOSYSTEM', events }], ecosystem_specific: es });
       }
-      if (!/^CVE-\d{4}-\d+$/.test(cve)) continue; // TEMP-… tracker ids have no stable identity across snapshots
+      if (!/^CVE-\d{4}-\d{4,}$/.test(cve)) continue; // TEMP-… tracker ids have no stable identity across snapshots
       const id = `DEBIAN-${cve}`;
       let record = byCve.get(id);
       if (!record) {
@@ -156,7 +156,7 @@ export function parseDebianList(text: string, kind: 'DSA' | 'DLA' | string = 'DS
     const trimmed = line.trim();
     const cves = /^\{(.*)\}$/.exec(trimmed);
     if (cves) {
-      current.upstream = (cves[1] ?? '').split(/\s+/).filter((c) => /^CVE-\d{4}-\d+$/.test(c));
+      current.upstream = (cves[1] ?? '').split(/\s+/).filter((c) => /^CVE-\d{4}-\d{4,}$/.test(c));
       continue;
     }
     const fix = /^\[([a-z-]+)\]\s+-\s+(\S+)\s+(.+?)\s*$/.exec(trimmed);
