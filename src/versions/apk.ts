@@ -9,13 +9,14 @@
  * `_alpha < _beta < _pre < _rc` < no suffix < `_cvs < _svn < _git < _hg < _p`, each with an
  * optional number; then the `-rN` revision. When one version runs out first it is older, unless
  * the other continues with a pre-release suffix:
- * `1.2_rc1 < 1.2 < 1.2_p1 < 1.2-r1 < 1.2.1`, `1.2-r1 = 1.2-r01`, `6.6.2p1 > 6.6.2_p2`.
+ * `1.2_rc1 < 1.2 < 1.2-r1 < 1.2_p1 < 1.2a < 1.2.1` (an earlier kind of token is the bigger change),
+ * `1.2-r1 = 1.2-r01`, `6.6.2p1 > 6.6.2_p2`.
  *
  * `apk version -t` compares any string, also ones apk would refuse to install (`1.2_blah`, `1.2A`):
  * comparison stops at the first token outside the grammar. Two deliberate departures from apk
  * 2.x's C code, matching current apk and the OSV vectors: numbers do not overflow a C int
  * (`_pre20191002222144 < _pre20210530193627`), and a continuation outside the grammar sorts below
- * any valid continuation and below the end (`1.2.0A < 1.2.0d`, `1-r-1 < 1-r0`). So `isValid`
+ * a valid continuation of the same place (`1.2.0A < 1.2.0d`, `1-r-1 < 1-r0`). So `isValid`
  * accepts every non-empty string without NUL; `isStrictApkVersion` is apk's own validator
  * (`apk_version_validate`) for callers that need to know whether a package could carry it.
  */
@@ -179,8 +180,13 @@ export function compareApkTokens(a: readonly ApkToken[], b: readonly ApkToken[])
   return at > bt ? -1 : 1;
 }
 
-/** apk's `apk_version_validate`: whether apk would accept this as a package version. */
+/**
+ * apk's `apk_version_validate`: whether apk would accept this as a package version. Like current
+ * apk (and unlike 2.x's tokenizer, which let `a` through) the version must start with a digit.
+ */
 export function isStrictApkVersion(version: string): boolean {
+  const first = version.charCodeAt(0);
+  if (!(first >= 48 && first <= 57)) return false;
   const tokens = tokenizeApk(version);
   return tokens[tokens.length - 1]?.next === T.End;
 }
