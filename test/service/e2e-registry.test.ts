@@ -106,7 +106,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     });
 
     test('scan of a pushed image completes with the CVE; the same digest is then served from the cache', async (t) => {
-      if (unavailable) return requireOrSkip(t, false, unavailable);
+      if (unavailable) { requireOrSkip(t, false, unavailable); return; }
       const res = await inject('POST', '/scans', { type: 'docker-image', target: `${registry!.host}/team/app:1.0` });
       assert.equal(res.statusCode, 202, res.body);
       const first = await finished(res.json().scan_id);
@@ -132,7 +132,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     });
 
     test('an unreachable registry: retried, then dead-lettered with the connection error', async (t) => {
-      if (unavailable) return requireOrSkip(t, false, unavailable);
+      if (unavailable) { requireOrSkip(t, false, unavailable); return; }
       const res = await inject('POST', '/scans', { type: 'docker-image', target: `127.0.0.1:${closedPort}/team/app:1.0` });
       assert.equal(res.statusCode, 202, res.body);
       const failed = await finished(res.json().scan_id);
