@@ -47,7 +47,14 @@ export function analyzeNpmFile(path: string, content: Buffer): NpmFragment | und
       const pkg = parseInstalledPackageJson(content, path, where.dirName);
       return pkg ? { kind: 'installed', where, pkg } : undefined;
     }
-    const manifest = parseJsonObject(content, path);
+    // A project manifest only refines a sibling yarn.lock; templates and broken manifests in
+    // source trees (`{{name}}`) are common and not worth a scan warning.
+    let manifest: ReturnType<typeof parseJsonObject>;
+    try {
+      manifest = parseJsonObject(content, path);
+    } catch {
+      return undefined;
+    }
     const deps = (field: string): [string, string][] => entries(manifest[field]).map(([k, v]) => [k, str(v) ?? '']);
     return {
       kind: 'manifest',

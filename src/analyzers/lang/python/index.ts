@@ -29,6 +29,9 @@ export function normalizePythonName(name: string): string {
 
 export function pythonFileKind(path: string, type: FileMeta['type'] = 'file'): FileKind | undefined {
   const base = baseName(path);
+  // pip and setuptools ship copies of their own dependencies (with dist-info) under `_vendor/`;
+  // they are not importable distributions and `pip list` does not show them.
+  if (path.includes('/_vendor/')) return undefined;
   if (base === 'METADATA') return /(^|\/)[^/]+\.dist-info\/METADATA$/.test(path) ? 'metadata' : undefined;
   if (base === 'PKG-INFO') return /(^|\/)([^/]+\.egg-info|EGG-INFO)\/PKG-INFO$/.test(path) ? 'metadata' : undefined;
   if (base.endsWith('.egg-info') && base.length > 9) return type === 'file' ? 'metadata' : undefined;

@@ -73,24 +73,60 @@ export function parsePoetryLock(content: Buffer, path: string): PythonLockPackag
   return out;
 }
 
-/** uv.lock: `[[package]]`; the project itself (`source = { virtual | editable = "." }`) is the root. */
+/**
+ * uv.lock: `[[package]]`; the project itself (`source = { virtual | editable = "." }`) is the root.
+ * Dev: packages reachable only through the local projects' `dev-dependencies` groups.
+ */
 export function parseUvLock(content: Buffer, path: string): PythonLockPackage[] {
   const doc = tomlDoc(content, path);
   const out: PythonLockPackage[] = [];
+  const graph = new Map<string, string[]>();
+  const prodRoots: string[] = [];
+  const devRoots: string[] = [];
+  const depNames = (list: unknown): string[] => tables(list).map((d) => str(d.name)).filter((n): n is string => Boolean(n));
+  const groupNames = (groups: unknown): string[] => Object.values(obj(groups) ?? {}).flatMap((g) => depNames(g));
   for (const p of tables(doc.package)) {
     const name = str(p.name);
     const version = str(p.version);
-    if (!name || !version) continue;
+    if (!name) continue;
+    const key = normalize(name);
     const source = obj(p.source);
-    const pkg: PythonLockPackage = { name, version };
-    if (source && (source.virtual === '.' || source.editable === '.')) pkg.relationship = 'root';
-    else if (source && (source.virtual !== undefined || source.editable !== undefined || source.path !== undefined || source.directory !== undefined)) {
-      // Other local projects of a workspace are the user's code, not PyPI packages.
-      continue;
+    const local = source !== undefined && (source.virtual !== undefined || source.editable !== undefined || source.path !== undefined || source.directory !== undefined);
+    graph.set(key, [...depNames(p.dependencies), ...groupNames(p['optional-dependencies'])].map(normalize));
+    if (local) {
+      prodRoots.push(...depNames(p.dependencies).map(normalize), ...groupNames(p['optional-dependencies']).map(normalize));
+      devRoots.push(...groupNames(p['dev-dependencies']).map(normalize));
     }
-    out.push(pkg);
+    if (!version) continue;
+    if (source && (source.virtual === '.' || source.editable === '.')) out.push({ name, version, relationship: 'root' });
+    // Other local projects of a workspace are the user's code, not PyPI packages.
+    else if (!local) out.push({ name, version });
+  }
+  if (devRoots.length) {
+    const prod = reach(prodRoots, graph);
+    const all = reach([...prodRoots, ...devRoots], graph);
+    for (const pkg of out) {
+      const key = normalize(pkg.name);
+      if (pkg.relationship !== 'root' && all.has(key) && !prod.has(key)) pkg.dev = true;
+    }
   }
   return out;
+}
+
+function normalize(name: string): string {
+  return name.replace(/[-_.]+/g, '-').toLowerCase();
+}
+
+function reach(roots: string[], graph: Map<string, string[]>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...roots];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === undefined || seen.has(n)) continue;
+    seen.add(n);
+    for (const d of graph.get(n) ?? []) if (!seen.has(d)) stack.push(d);
+  }
+  return seen;
 }
 
 /** pylock.toml (PEP 751): `[[packages]]` with name and (for registry packages) version. */

@@ -77,6 +77,48 @@ describe('trivy integration repo fixtures (python)', () => {
     assert.deepEqual(ids(parsePylock(repo('pylock', 'pylock.toml'), 'pylock.toml')), golden('pylock.json.golden', 'pylock.toml'));
   });
 
+  test('uv.lock: packages reachable only from dev-dependencies are dev', () => {
+    const lock = `version = 1
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [{ name = "requests" }]
+[package.dev-dependencies]
+dev = [{ name = "pytest" }]
+
+[[package]]
+name = "requests"
+version = "2.31.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "urllib3" }]
+
+[[package]]
+name = "pytest"
+version = "8.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "urllib3" }, { name = "pluggy" }]
+
+[[package]]
+name = "urllib3"
+version = "2.2.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pluggy"
+version = "1.4.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "sibling"
+version = "0.0.1"
+source = { editable = "libs/sibling" }
+`;
+    assert.deepEqual(parseUvLock(Buffer.from(lock), 'uv.lock').map((p) => [p.name, p.dev ?? false, p.relationship ?? '']), [
+      ['app', false, 'root'], ['requests', false, ''], ['pytest', true, ''], ['urllib3', false, ''], ['pluggy', true, ''],
+    ]);
+  });
+
   test('corrupt TOML and JSON name the file', () => {
     assert.throws(() => parsePoetryLock(Buffer.from('[[package]\nname='), 'p/poetry.lock'), /p\/poetry\.lock: invalid TOML/);
     assert.throws(() => parsePipfileLock(Buffer.from('{'), 'p/Pipfile.lock'), /p\/Pipfile\.lock: invalid JSON/);
@@ -91,6 +133,7 @@ describe('python analyzer', () => {
     assert.equal(pythonFileKind('usr/lib/python3/dist-packages/distlib-0.3.1-py3.9.egg-info', 'file'), 'metadata');
     assert.equal(pythonFileKind('usr/lib/python3/dist-packages/distlib-0.3.1-py3.9.egg-info', 'dir'), undefined);
     assert.equal(pythonFileKind('src/METADATA'), undefined);
+    assert.equal(pythonFileKind('usr/lib/python3.12/site-packages/setuptools/_vendor/packaging-24.2.dist-info/METADATA'), undefined);
     assert.equal(pythonFileKind('sdist/PKG-INFO'), undefined);
     assert.equal(pythonAnalyzer.required('app/poetry.lock', { path: 'app/poetry.lock', type: 'file', size: 1, mode: 0o644, layerIndex: 0, layerDigest: '' }), true);
   });
