@@ -18,7 +18,11 @@ export interface StanzaParse {
 /** Warnings per file are capped so a garbage file cannot produce megabytes of messages. */
 const MAX_WARNINGS = 20;
 
-export function parseStanzas(text: string, fileName: string): StanzaParse {
+/**
+ * `keep`: lower-case names of the fields to record (others are parsed for structure but not stored;
+ * a status file's Description and Conffiles are most of its bytes). Default: all fields.
+ */
+export function parseStanzas(text: string, fileName: string, keep?: ReadonlySet<string>): StanzaParse {
   const warnings: string[] = [];
   const warn = (msg: string): void => {
     if (warnings.length < MAX_WARNINGS) warnings.push(`${fileName}: ${msg}`);
@@ -34,7 +38,7 @@ export function parseStanzas(text: string, fileName: string): StanzaParse {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    if (line.trim() === '') {
+    if (line.length === 0 || line.trim() === '') {
       current = undefined;
       lastKey = undefined;
       continue;
@@ -42,7 +46,7 @@ export function parseStanzas(text: string, fileName: string): StanzaParse {
     const first = line.charCodeAt(0);
     if (first === 0x20 || first === 0x09) {
       if (current && lastKey !== undefined) {
-        current.fields.set(lastKey, `${current.fields.get(lastKey) ?? ''}\n${line.slice(1)}`);
+        if (!keep || keep.has(lastKey)) current.fields.set(lastKey, `${current.fields.get(lastKey) ?? ''}\n${line.slice(1)}`);
       } else {
         warn(`line ${i + 1}: continuation line without a field`);
       }
@@ -63,7 +67,7 @@ export function parseStanzas(text: string, fileName: string): StanzaParse {
       current = { line: i + 1, fields: new Map() };
       stanzas.push(current);
     }
-    current.fields.set(key, line.slice(colon + 1).trim());
+    if (!keep || keep.has(key)) current.fields.set(key, line.slice(colon + 1).trim());
     lastKey = key;
   }
   return { stanzas, warnings };

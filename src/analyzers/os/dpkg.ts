@@ -22,6 +22,8 @@ export interface DpkgRecord {
   status: string;
 }
 
+const STATUS_FIELDS: ReadonlySet<string> = new Set(['package', 'status', 'version', 'architecture', 'source', 'multi-arch']);
+
 export interface DpkgStatusParse {
   packages: DpkgRecord[];
   warnings: string[];
@@ -74,7 +76,7 @@ function parseSourceField(value: string): { name: string; version?: string } {
  */
 export function parseDpkgStatus(content: Buffer | string, fileName: string, requireStatus = true): DpkgStatusParse {
   const text = typeof content === 'string' ? content : content.toString('utf8');
-  const { stanzas, warnings } = parseStanzas(text, fileName);
+  const { stanzas, warnings } = parseStanzas(text, fileName, STATUS_FIELDS);
   const packages: DpkgRecord[] = [];
   for (const st of stanzas) {
     const f = st.fields;
