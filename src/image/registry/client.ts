@@ -3,7 +3,7 @@
  * backoff, verified manifests and blobs, and push (blobs with exists-check and cross-repo mount,
  * manifests by tag or digest).
  */
-import { Readable, pipeline } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { VERSION } from '../../version.ts';
 import { errorMessage } from '../../util/errors.ts';
@@ -549,12 +549,84 @@ export class RegistryClient {
    * as too many bytes arrive) with a message naming the digest.
    */
   async openBlob(ref: RepositoryRef, digest: string, expectedSize?: number, what = 'blob'): Promise<Readable> {
-    const res = await this.openBlobResponse(ref, digest, expectedSize, what);
+    const first = await this.openBlobResponse(ref, digest, expectedSize, what);
     const verifier = verifyingStream(digest, expectedSize, `${what} ${ref.registry}/${ref.repository}`);
-    pipeline(res.body, verifier, () => {
-      // Errors reach the consumer through `verifier`; nothing else to do here.
-    });
+    this.pumpBlob(ref, digest, what, first, verifier).catch((err: unknown) => verifier.destroy(err instanceof Error ? err : new Error(String(err))));
     return verifier;
+  }
+
+  /**
+   * Copies the blob body into the verifier. A connection lost mid-body (reset, timeout) is resumed
+   * with `Range: bytes=N-` up to the retry budget, so one dropped socket does not restart a
+   * multi-gigabyte layer; a registry that ignores Range (200) has the first N bytes skipped.
+   */
+  private async pumpBlob(ref: RepositoryRef, digest: string, what: string, first: Dispatcher.ResponseData, verifier: Writable): Promise<void> {
+    let res = first;
+    let received = 0;
+    let skip = 0;
+    let resumes = 0;
+    const stop = (): void => abandon(res.body);
+    verifier.once('close', stop);
+    try {
+      for (;;) {
+        try {
+          for await (const chunk of res.body) {
+            let c = chunk as Buffer;
+            if (skip > 0) {
+              const n = Math.min(skip, c.length);
+              c = c.subarray(n);
+              skip -= n;
+              if (c.length === 0) continue;
+            }
+            received += c.length;
+            if (verifier.destroyed) return;
+            if (!verifier.write(c)) {
+              await new Promise<void>((resolve) => {
+                const done = (): void => {
+                  verifier.off('drain', done);
+                  verifier.off('close', done);
+                  resolve();
+                };
+                verifier.on('drain', done);
+                verifier.on('close', done);
+              });
+              if (verifier.destroyed) return;
+            }
+          }
+          verifier.end();
+          return;
+        } catch (err) {
+          if (verifier.destroyed) return;
+          if (!isRetriableError(err) || resumes >= this.retry.attempts - 1 || this.opts.signal?.aborted) {
+            throw new RegistryError('registry_unavailable', `${what} ${digest}: download failed after ${received} bytes: ${errorMessage(err)}`, { cause: err });
+          }
+          resumes++;
+          const delayMs = backoffDelay(resumes - 1, this.retry);
+          this.opts.onRetry?.({ attempt: resumes, delayMs, reason: `resuming at byte ${received}: ${errorMessage(err)}`, url: `${ref.registry}/v2/${ref.repository}/blobs/${digest}` });
+          await sleep(delayMs, this.opts.signal);
+          res = await this.send(ref.registry, {
+            method: 'GET',
+            path: `${this.repoPath(ref)}/blobs/${digest}`,
+            headers: { range: `bytes=${received}-` },
+            scopes: [`repository:${ref.repository}:pull`],
+          });
+          if (res.statusCode === 206) {
+            const range = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '');
+            if (!range || Number(range[1]) !== received) {
+              abandon(res.body);
+              throw new RegistryError('registry_error', `${what} ${digest}: registry answered the resume at byte ${received} with range ${header(res.headers, 'content-range') ?? 'none'}`);
+            }
+            skip = 0;
+          } else if (res.statusCode === 200) {
+            skip = received;
+          } else {
+            return await this.failFor(ref.registry, `${what} ${digest} (resuming at byte ${received})`, res);
+          }
+        }
+      }
+    } finally {
+      verifier.off('close', stop);
+    }
   }
 
   async blobExists(ref: RepositoryRef, digest: string, scopes?: string[]): Promise<boolean> {
