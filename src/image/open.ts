@@ -4,11 +4,11 @@ import type { ImageSource, Platform } from './types.ts';
 import { UserInputError } from '../util/errors.ts';
 import { parsePlatform } from './platform.ts';
 import { parseTarget, type Target } from './target.ts';
-import type { ImageReference } from './reference.ts';
 import { openOciLayout } from './sources/oci.ts';
 import { openOciArchive } from './sources/oci-archive.ts';
 import { openDockerArchive } from './sources/docker-archive.ts';
 import { openDirectory } from './sources/dir.ts';
+import { openRegistrySource } from './sources/registry.ts';
 
 export interface OpenOptions {
   /** `linux/arm64/v8` or a parsed platform; default linux/amd64 when the image is multi-platform. */
@@ -20,12 +20,6 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
-export interface RegistryOpenOptions extends Omit<OpenOptions, 'platform'> {
-  platform?: Platform;
-}
-
-type OpenRegistrySource = (ref: ImageReference, opts: RegistryOpenOptions) => Promise<ImageSource>;
-
 /**
  * skopeo cuts `oci:PATH:TAG` at the first colon, so a path containing `:` cannot be named. When
  * that split points nowhere but the unsplit string is an existing path, take the whole string.
@@ -36,19 +30,6 @@ function preferExistingPath(target: Target): Target {
     if (!existsSync(target.path) && existsSync(whole)) return { transport: target.transport, path: whole };
   }
   return target;
-}
-
-async function loadRegistrySource(): Promise<OpenRegistrySource> {
-  // Loaded lazily: the registry client (undici, auth) is only needed for registry targets.
-  const specifier = './sources/registry.ts';
-  let mod: { openRegistrySource?: OpenRegistrySource };
-  try {
-    mod = (await import(specifier)) as { openRegistrySource?: OpenRegistrySource };
-  } catch (err) {
-    throw new UserInputError(`registry source not available in this build (${(err as Error).message})`, 'registry_unavailable');
-  }
-  if (typeof mod.openRegistrySource !== 'function') throw new UserInputError('registry source not available in this build', 'registry_unavailable');
-  return mod.openRegistrySource;
 }
 
 export async function openSource(target: string | Target, opts: OpenOptions = {}): Promise<ImageSource> {
@@ -67,9 +48,8 @@ export async function openSource(target: string | Target, opts: OpenOptions = {}
     case 'sbom':
       throw new UserInputError(`sbom:${parsed.path} is a stored SBOM, not an image; use it with \`portwarden scan\``, 'not_an_image');
     case 'registry': {
-      const open = await loadRegistrySource();
-      const { platform: _ignored, ...rest } = opts;
-      return open(parsed.reference, { ...rest, ...(platform ? { platform } : {}) });
+      const { platform: _platform, ...rest } = opts;
+      return openRegistrySource(parsed.reference, { ...rest, ...(platform ? { platform } : {}) });
     }
   }
 }

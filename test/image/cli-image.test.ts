@@ -4,7 +4,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, requireOrSkip } from '../helpers/shared-data.ts';
-import { buildImage, writeDockerArchive, writeOciLayout, type ImageSpec } from '../helpers/image-builder.ts';
+import { buildImage, buildIndex, pushImage, writeDockerArchive, writeOciLayout, type ImageSpec } from '../helpers/image-builder.ts';
+import { registryAvailable, startRegistry } from '../helpers/registry.ts';
 import { compareBytes } from '../../src/image/layers/paths.ts';
 import { withTempDir } from './helpers.ts';
 
@@ -122,6 +123,31 @@ describe('portwarden image', () => {
       assert.match(table.stdout, /^Platform\s+linux\/amd64$/m);
       assert.match(table.stdout, /^Layers \(2\)$/m);
     });
+  });
+
+  test('registry targets: image files and inspect through basic auth, platform from an index', async (t) => {
+    if (!requireOrSkip(t, registryAvailable(), 'docker-registry, htpasswd, openssl')) return;
+    const registry = await startRegistry({ auth: 'basic', username: 'alice', password: 's3cret' });
+    try {
+      const amd = await buildImage({ ...layered, platform: { os: 'linux', architecture: 'amd64' } });
+      const arm = await buildImage({ layers: [{ files: [{ path: 'only-on-arm' }] }], platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+      const { digest } = await pushImage(registry, 'team/app', 'v1', await buildIndex([amd, arm]));
+      const ref = `${registry.host}/team/app:v1`;
+      const files = await portwarden('image', 'files', '--creds', 'alice:s3cret', '--platform', 'linux/arm64', ref);
+      assert.equal(files.code, 0, files.stderr);
+      assert.deepEqual(files.stdout.split('\n').filter(Boolean), ['only-on-arm']);
+      const inspect = await portwarden('image', 'inspect', '--format', 'json', '--creds', 'alice:s3cret', `docker://${ref}`);
+      assert.equal(inspect.code, 0, inspect.stderr);
+      const view = JSON.parse(inspect.stdout) as { digest: string; platform: string; platformReason: string };
+      assert.equal(view.digest, amd.manifest.digest);
+      assert.notEqual(view.digest, digest, 'the platform manifest, not the index');
+      assert.equal(view.platform, 'linux/amd64');
+      assert.match(view.platformReason, /linux\/amd64/);
+      const denied = await portwarden('image', 'files', '--creds', 'alice:wrong', ref);
+      assert.notEqual(denied.code, 0);
+    } finally {
+      await registry.stop();
+    }
   });
 
   test('bad targets exit 2 with a message', async () => {
