@@ -15,6 +15,7 @@ export interface ApkRecord {
   origin: string;
   license: string;
   commit: string;
+  maintainer: string;
   files: string[];
 }
 
@@ -61,7 +62,7 @@ export function parseApkInstalled(content: Buffer | string, fileName: string): A
       continue;
     }
     if (!cur) {
-      cur = { name: '', version: '', arch: '', origin: '', license: '', commit: '', files: [] };
+      cur = { name: '', version: '', arch: '', origin: '', license: '', commit: '', maintainer: '', files: [] };
       curLine = i + 1;
     }
     const value = line.slice(2);
@@ -72,6 +73,7 @@ export function parseApkInstalled(content: Buffer | string, fileName: string): A
       case 'o': cur.origin = value; break;
       case 'L': cur.license = value; break;
       case 'c': cur.commit = value; break;
+      case 'm': cur.maintainer = value; break;
       case 'F': dir = normaliseImagePath(value); break;
       case 'R': {
         const f = normaliseImagePath(dir ? `${dir}/${value}` : value);
@@ -118,7 +120,10 @@ export const apkAnalyzer: Analyzer<ApkFragment> = {
         };
         if (r.arch) pkg.arch = r.arch;
         if (r.license) pkg.licenses = [r.license];
-        if (r.commit) pkg.metadata = { commit: r.commit };
+        const metadata: Record<string, unknown> = {};
+        if (r.commit) metadata.commit = r.commit;
+        if (r.maintainer) metadata.maintainer = r.maintainer;
+        if (Object.keys(metadata).length > 0) pkg.metadata = metadata;
         packages.push(pkg);
       }
     }

@@ -20,9 +20,10 @@ export interface DpkgRecord {
   multiArchSame: boolean;
   /** Third word of Status (`installed`), or `''` for distroless status.d stanzas that have none. */
   status: string;
+  maintainer: string;
 }
 
-const STATUS_FIELDS: ReadonlySet<string> = new Set(['package', 'status', 'version', 'architecture', 'source', 'multi-arch']);
+const STATUS_FIELDS: ReadonlySet<string> = new Set(['package', 'status', 'version', 'architecture', 'source', 'multi-arch', 'maintainer']);
 
 export interface DpkgStatusParse {
   packages: DpkgRecord[];
@@ -105,6 +106,7 @@ export function parseDpkgStatus(content: Buffer | string, fileName: string, requ
       sourceVersion: src.version ?? version,
       multiArchSame: (f.get('multi-arch') ?? '').toLowerCase() === 'same',
       status: state,
+      maintainer: f.get('maintainer') ?? '',
     });
   }
   return { packages, warnings };
@@ -263,5 +265,6 @@ function toPackage(r: DpkgRecord, location: { layer: string; path: string }, fil
   };
   if (r.arch) pkg.arch = r.arch;
   if (files) pkg.files = files;
+  if (r.maintainer) pkg.metadata = { maintainer: r.maintainer };
   return pkg;
 }

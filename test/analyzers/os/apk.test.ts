@@ -29,7 +29,7 @@ describe('apk', () => {
 
   test('files belong to the last F: directory; CRLF tolerated; stanza without name skipped', () => {
     const r = parseApkInstalled('P:a\r\nV:1-r0\r\nF:usr/bin\r\nR:a\r\nF:etc\r\nR:a.conf\r\n\r\nV:2-r0\r\n\r\ngarbage\n', 'db');
-    assert.deepEqual(r.packages.map((p) => [p.name, p.version, p.origin, p.files]), [['a', '1-r0', '', ['usr/bin/a', 'etc/a.conf']]]);
+    assert.deepEqual(r.packages.map((p) => [p.name, p.version, p.origin, p.files, p.maintainer]), [['a', '1-r0', '', ['usr/bin/a', 'etc/a.conf'], '']]);
     assert.equal(r.warnings.length, 3);
   });
 
@@ -44,4 +44,9 @@ describe('apk', () => {
     }), { numRuns: 200 });
     fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => { parseApkInstalled(Buffer.from(bytes), 'db'); }), { numRuns: 300 });
   });
+});
+
+test('apk maintainer and commit land in metadata', async () => {
+  const out = await runAnalyzer(apkAnalyzer, new Map([['lib/apk/db/installed', Buffer.from('P:zlib\nV:1.3-r0\nm:Natanael Copa <ncopa@alpinelinux.org>\nc:abc123\n\n')]]));
+  assert.deepEqual(out.packages?.[0]?.metadata, { commit: 'abc123', maintainer: 'Natanael Copa <ncopa@alpinelinux.org>' });
 });

@@ -64,6 +64,11 @@ describe('dpkg status semantics', () => {
     assert.deepEqual(parseDpkgStatus(text, 's').packages.map((p) => p.name), ['a', 'b', 'g', 'h']);
   });
 
+  test('maintainer is kept in metadata', async () => {
+    const out = await runAnalyzer(dpkgAnalyzer, new Map([['var/lib/dpkg/status', Buffer.from('Package: a\nStatus: install ok installed\nVersion: 1\nMaintainer: Debian X <x@debian.org>\n')]]));
+    assert.deepEqual(out.packages?.[0]?.metadata, { maintainer: 'Debian X <x@debian.org>' });
+  });
+
   test('status.d stanzas have no Status and are installed', () => {
     const r = parseDpkgStatus(stanza('libc6', undefined, 'Source: glibc (2.36-9+deb12u4)\n'), 'var/lib/dpkg/status.d/libc6', false);
     assert.deepEqual(r.packages.map((p) => [p.name, p.sourceName, p.sourceVersion]), [['libc6', 'glibc', '2.36-9+deb12u4']]);
@@ -109,6 +114,7 @@ describe('dpkg status semantics', () => {
     assert.deepEqual(byName.get('libssl3')?.files, ['usr/lib/libssl.so.3']);
     assert.deepEqual(byName.get('libssl3')?.locations, [{ layer: 'sha256:test', path: 'var/lib/dpkg/status.d/libssl3' }]);
     assert.equal(byName.get('libssl3')?.source?.name, 'openssl');
+    assert.equal(byName.get('bash')?.metadata, undefined);
   });
 });
 
