@@ -96,7 +96,7 @@ export const APK_DB = 'lib/apk/db/installed';
 
 export const apkAnalyzer: Analyzer<ApkFragment> = {
   name: 'apk',
-  version: 1,
+  version: 2,
   kind: 'os',
   maxFileSize: 64 * 1024 * 1024,
   required: (p, meta) => isRegularFile(meta) && p === APK_DB,

@@ -194,7 +194,7 @@ function baseAfter(p: string, dir: string): string | undefined {
 
 export const dpkgAnalyzer: Analyzer<DpkgFragment> = {
   name: 'dpkg',
-  version: 2,
+  version: 3,
   kind: 'os',
   maxFileSize: 64 * 1024 * 1024,
   required(p, meta) {
