@@ -198,6 +198,7 @@ export class RegistryClient {
   private readonly insecure: Set<string>;
   private readonly hosts = new Map<string, HostState>();
   private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokenRequests = new Map<string, Promise<CachedToken>>();
   private readonly warned = new Set<string>();
   private readonly dispatcher: Dispatcher;
   /** Proxy from the environment, for non-loopback hosts only. */
@@ -352,7 +353,13 @@ export class RegistryClient {
     const key = `${apiHostFor(registry)}|${[...scopes].sort().join(' ')}`;
     const cached = this.tokens.get(key);
     if (cached && !forceRefresh && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-    const token = await this.fetchToken(registry, state, challenge, scopes);
+    // Layers are fetched in parallel: one token request per scope, shared by all waiting callers.
+    let pending = this.tokenRequests.get(key);
+    if (!pending) {
+      pending = this.fetchToken(registry, state, challenge, scopes).finally(() => this.tokenRequests.delete(key));
+      this.tokenRequests.set(key, pending);
+    }
+    const token = await pending;
     this.tokens.set(key, token);
     return `Bearer ${token.token}`;
   }

@@ -128,6 +128,7 @@ export async function openRegistrySource(ref: ImageReference | string, opts: Reg
   });
 
   let closed = false;
+  const openStreams = new Set<Readable>();
   const source: RegistryImageSource = {
     transport: 'registry',
     reference: name,
@@ -145,10 +146,16 @@ export async function openRegistrySource(ref: ImageReference | string, opts: Reg
       if (closed) throw new UserInputError(`${name}: source is closed`);
       const layer = layers[index];
       if (!layer) throw new RangeError(`${name}: no layer ${index} (image has ${layers.length})`);
-      return client.openBlob(image, layer.digest, layer.size, `layer ${index}`);
+      const stream = await client.openBlob(image, layer.digest, layer.size, `layer ${index}`);
+      openStreams.add(stream);
+      stream.once('close', () => openStreams.delete(stream));
+      return stream;
     },
     async close(): Promise<void> {
       closed = true;
+      // Frees the connections of layers nobody finished reading (an aborted walk).
+      for (const s of openStreams) s.destroy();
+      openStreams.clear();
     },
   };
   return source;

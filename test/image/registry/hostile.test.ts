@@ -356,5 +356,10 @@ describe('resuming interrupted blob downloads', () => {
     const stream = await src.openLayer(0);
     for await (const _ of stream) break;
     assert.equal(stream.destroyed, true);
+    // close() releases streams that were opened and never read.
+    const unread = await src.openLayer(0);
+    await src.close();
+    assert.equal(unread.destroyed, true);
+    await assert.rejects(src.openLayer(0), /source is closed/);
   });
 });

@@ -162,6 +162,18 @@ for (const auth of ['none', 'basic', 'token'] as const) {
         assert.ok(issued.every((r) => r.account === reg.username));
       });
 
+      test('parallel layer downloads share one token request', async (t) => {
+        if (!requireOrSkip(t, AVAILABLE, 'docker-registry')) return;
+        const client = new RegistryClient(opts());
+        const before = reg.tokenRequests?.length ?? 0;
+        const img = images.oci.amd64;
+        const ref = { registry: reg.host, repository: 'oci/single' };
+        const streams = await Promise.all(img.layers.map((l) => client.openBlob(ref, l.digest, l.size)));
+        const bodies = await Promise.all(streams.map(readAll));
+        assert.deepEqual(bodies, img.layers.map((l) => l.data));
+        assert.equal((reg.tokenRequests?.length ?? 0) - before, 1);
+      });
+
       test('push asks for pull,push and a cross-repository mount adds pull on the source', async (t) => {
         if (!requireOrSkip(t, AVAILABLE, 'docker-registry')) return;
         const client = new RegistryClient(opts());
