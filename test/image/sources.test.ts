@@ -134,6 +134,9 @@ describe('sources', () => {
         assert.deepEqual(source.layers.map((l) => l.digest), image.diffIds, 'uncompressed layers: digest = diff_id');
         assert.equal(source.configDigest, image.config.digest);
         assert.deepEqual(source.config.config?.Cmd, ['node', 'main.js']);
+        // Docker 25+ saves carry an OCI manifest for the image: its digest identifies the image.
+        if (legacyLayout) assert.equal(source.digest, undefined);
+        else assert.match(source.digest ?? '', /^sha256:[0-9a-f]{64}$/);
         await assert.rejects(openSource(`docker-archive:${file}:other:1`), /no image tagged other:1 \(tags: example.com\/app:1.0, nginx:latest\)/);
         await assert.rejects(openSource(`docker-archive:${file}:@3`), /no image @3/);
       });

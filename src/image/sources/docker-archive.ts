@@ -89,6 +89,29 @@ async function hashStream(stream: Readable): Promise<string> {
   return `sha256:${hash.digest('hex')}`;
 }
 
+/**
+ * Docker 25+ archives also carry an OCI index whose manifest names the same config: its digest is
+ * the image's manifest digest (what a registry push of this save would produce). Legacy archives
+ * have no manifest, so the source has no digest, only configDigest.
+ */
+async function findOciManifestDigest(store: TarBlobStore, configDigest: string): Promise<string | undefined> {
+  const indexData = await store.readFile('index.json', MAX_JSON_BLOB);
+  if (!indexData) return undefined;
+  try {
+    const manifests = (JSON.parse(indexData.toString('utf8')) as { manifests?: { digest?: unknown; size?: unknown }[] }).manifests ?? [];
+    for (const d of manifests) {
+      if (typeof d.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d.digest)) continue;
+      const data = await store.readFile(`blobs/sha256/${d.digest.slice(7)}`, MAX_JSON_BLOB);
+      if (!data || digestOf(data) !== d.digest) continue;
+      const manifest = JSON.parse(data.toString('utf8')) as { config?: { digest?: unknown } };
+      if (manifest.config?.digest === configDigest) return d.digest;
+    }
+  } catch {
+    // An unreadable index.json does not make the archive unusable: manifest.json is authoritative.
+  }
+  return undefined;
+}
+
 export interface DockerArchiveOptions {
   platform?: Platform;
   onWarning?: (message: string) => void;
@@ -138,12 +161,14 @@ export async function openDockerArchive(file: string, tag: string | undefined, i
   if (opts.platform && platform && !platformMatches(opts.platform, platform)) {
     opts.onWarning?.(`${name}: requested platform ${formatPlatform(opts.platform)} but the image is ${formatPlatform(platform)}; scanning it anyway`);
   }
+  const manifestDigest = await findOciManifestDigest(store, configDigest);
   const selectedTag = index !== undefined ? `@${index}` : tag;
   return {
     transport: 'docker-archive',
     reference: selectedTag ? `${name}:${selectedTag}` : name,
+    ...(manifestDigest ? { digest: manifestDigest } : {}),
     ...(platform ? { platform } : {}),
-    manifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    manifestMediaType: manifestDigest ? 'application/vnd.oci.image.manifest.v1+json' : 'application/vnd.docker.distribution.manifest.v2+json',
     config,
     configDigest,
     layers,

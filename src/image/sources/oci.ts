@@ -168,6 +168,16 @@ export async function openLayoutSource(
     if (!indexData) throw new UserInputError(`${store.name}: not an OCI image layout (no index.json)`, 'invalid_image');
     const top = selectLayoutEntry(parseJson(indexData, `${store.name}: index.json`), tag, store.name);
     const image = await resolveImage(store, top, opts);
+    // Foreign (Windows base) layers are usually not copied into a layout; skip them like the registry source does.
+    const present: LayerDescriptor[] = [];
+    for (const layer of image.layers) {
+      if (/nondistributable|foreign/.test(layer.mediaType) && (await store.blobSize(layer.digest)) === undefined) {
+        opts.onWarning?.(`${store.name}: skipped non-distributable layer ${layer.digest} (blob not in the layout)`);
+        continue;
+      }
+      present.push(layer);
+    }
+    image.layers = present;
     const source: ImageSource = {
       transport,
       ...(image.platformReason ? { platformReason: image.platformReason } : {}),
