@@ -56,28 +56,41 @@ export function isDigits(s: string): boolean {
 /**
  * Bounded memo of parse results keyed by the version string. Matching compares the same few
  * thousand versions over and over, so parsing once pays; the bound keeps hostile input from growing
- * memory (oldest entries are evicted first). Invalid versions are cached too (as the error).
+ * memory. Two generations give LRU-like behaviour in O(1): entries live in `young`; when it is full
+ * it becomes `old` (the previous `old` is dropped) and a hit in `old` is promoted back. Invalid
+ * versions are cached too (as the error).
  */
 export class ParseCache<T> {
-  private readonly map = new Map<string, T | Error>();
-  constructor(private readonly maxEntries = 20_000) {}
+  private young = new Map<string, T | Error>();
+  private old = new Map<string, T | Error>();
+  private readonly generationSize: number;
+  constructor(maxEntries = 20_000) {
+    this.generationSize = Math.max(1, Math.floor(maxEntries / 2));
+  }
 
   get(version: string, parse: (v: string) => T): T {
-    let hit = this.map.get(version);
+    let hit = this.young.get(version);
     if (hit === undefined) {
-      try {
-        hit = parse(version);
-      } catch (err) {
-        if (!(err instanceof Error)) throw err;
-        hit = err;
+      hit = this.old.get(version);
+      if (hit === undefined) {
+        try {
+          hit = parse(version);
+        } catch (err) {
+          if (!(err instanceof Error)) throw err;
+          hit = err;
+        }
       }
-      if (this.map.size >= this.maxEntries) {
-        const oldest = this.map.keys().next();
-        if (!oldest.done) this.map.delete(oldest.value);
-      }
-      this.map.set(version, hit);
+      this.remember(version, hit);
     }
     if (hit instanceof Error) throw hit;
     return hit;
+  }
+
+  private remember(version: string, value: T | Error): void {
+    if (this.young.size >= this.generationSize) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(version, value);
   }
 }
