@@ -1,10 +1,13 @@
 /**
  * Builds real Go binaries with the installed toolchain, offline: dependencies come from a
  * file:// GOPROXY written here (module zips made with fflate), plus a local-directory replace.
- * Built once per test process and cached in a temp dir.
+ * Built once and shared by the test files of a run (each runs in its own process) through a temp
+ * dir keyed by this file's content and the toolchain version, so a changed fixture rebuilds.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
@@ -35,8 +38,48 @@ export function goBuilds(): Promise<GoBuilds> {
   return cached;
 }
 
+const VARIANTS = ['linux-amd64', 'linux-amd64-stripped', 'windows-amd64.exe', 'darwin-arm64', 'linux-386', 'linux-ppc64-be'];
+
 function build(): GoBuilds {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-gobin-'));
+  const key = createHash('sha256')
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .update(execFileSync('go', ['version'], { encoding: 'utf8' }))
+    .digest('hex').slice(0, 16);
+  const shared = path.join(os.tmpdir(), `pw-gobin-${key}`);
+  if (existsSync(path.join(shared, 'complete'))) return describeBuild(shared);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-gobin-tmp-'));
+  buildInto(dir);
+  writeFileSync(path.join(dir, 'complete'), '');
+  try {
+    renameSync(dir, shared);
+  } catch {
+    // Another test process published the same build first; use its copy.
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return describeBuild(shared);
+}
+
+function describeBuild(dir: string): GoBuilds {
+  const binaries: Record<string, string> = {};
+  for (const name of VARIANTS) binaries[name] = path.join(dir, 'bin', name);
+  return { dir, binaries, env: goEnv(dir) };
+}
+
+function goEnv(dir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GOPATH: path.join(dir, 'gopath'),
+    GOCACHE: path.join(os.tmpdir(), 'pw-gocache'),
+    GOPROXY: `file://${path.join(dir, 'proxy')}`,
+    GOSUMDB: 'off',
+    // A writable module cache lets the temp dir be removed by a non-root user.
+    GOFLAGS: '-mod=mod -modcacherw',
+    GOTOOLCHAIN: 'local',
+    CGO_ENABLED: '0',
+  };
+}
+
+function buildInto(dir: string): void {
   const proxy = path.join(dir, 'proxy');
   writeProxyModule(proxy, 'example.com/dep', 'v1.4.0', {
     'go.mod': 'module example.com/dep\n\ngo 1.16\n',
@@ -69,16 +112,7 @@ function build(): GoBuilds {
     // println avoids fmt, which keeps cross-builds of the standard library short.
     'func main() { println(lib.Name(), dep.Hello(), plain.Answer(), version) }', '',
   ].join('\n'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GOPATH: path.join(dir, 'gopath'),
-    GOCACHE: path.join(os.tmpdir(), 'pw-gocache'),
-    GOPROXY: `file://${proxy}`,
-    GOSUMDB: 'off',
-    GOFLAGS: '-mod=mod',
-    GOTOOLCHAIN: 'local',
-    CGO_ENABLED: '0',
-  };
+  const env = goEnv(dir);
   const run = (args: string[], extra: NodeJS.ProcessEnv = {}): void => {
     execFileSync('go', args, { cwd: app, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
   };
@@ -90,7 +124,6 @@ function build(): GoBuilds {
   git(['init', '-q', '.']);
   git(['add', '.']);
   git(['commit', '-qm', 'fixture']);
-  const binaries: Record<string, string> = {};
   const variants: [string, string[], NodeJS.ProcessEnv][] = [
     ['linux-amd64', [], {}],
     ['linux-amd64-stripped', ['-ldflags=-s -w -X main.version=3.4.5'], {}],
@@ -100,11 +133,8 @@ function build(): GoBuilds {
     ['linux-ppc64-be', [], { GOOS: 'linux', GOARCH: 'ppc64' }],
   ];
   for (const [name, flags, extra] of variants) {
-    const out = path.join(dir, 'bin', name);
-    run(['build', '-o', out, ...flags, '.'], extra);
-    binaries[name] = out;
+    run(['build', '-o', path.join(dir, 'bin', name), ...flags, '.'], extra);
   }
-  return { dir, binaries, env };
 }
 
 /** What the real tool prints for a binary: `go version -m FILE`. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireOrSkip } from '../../../helpers/shared-data.ts';
@@ -50,6 +50,7 @@ test('pre-1.18 pointer-format build info (string headers reached through pointer
   const haveCc = spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0;
   if (!requireOrSkip(t, haveCc, 'gcc')) return;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-oldgo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const modinfo = 'path\\texample.com/old\\nmod\\texample.com/old\\tv0.4.0\\th1:m=\\ndep\\tgithub.com/a/b\\tv1.0.0\\th1:x=\\ndep\\tgithub.com/c/d\\tv0.1.0\\n=>\\tgithub.com/c/d-fork\\tv0.1.1\\th1:y=\\n';
   writeFileSync(path.join(dir, 'old.c'), [
     '#include <stddef.h>',

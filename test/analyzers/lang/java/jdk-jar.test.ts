@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireOrSkip } from '../../../helpers/shared-data.ts';
@@ -16,6 +16,7 @@ const HAVE_JAR = spawnSync('jar', ['--version'], { stdio: 'ignore' }).status ===
 test('jar and war written by the JDK jar tool', (t) => {
   if (!requireOrSkip(t, HAVE_JAR, 'JDK jar tool')) return;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-jdkjar-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const lib = path.join(dir, 'lib');
   mkdirSync(path.join(lib, 'META-INF/maven/org.example/widgets'), { recursive: true });
   mkdirSync(path.join(lib, 'org/example/widgets'), { recursive: true });

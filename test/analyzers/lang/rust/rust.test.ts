@@ -1,7 +1,7 @@
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -84,8 +84,12 @@ const HAVE_CC = spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 
   spawnSync('objcopy', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** A real ELF executable (gcc) with a `.dep-v0` section added by objcopy, as cargo-auditable lays it out. */
+const tempDirs: string[] = [];
+after(() => { for (const d of tempDirs) rmSync(d, { recursive: true, force: true }); });
+
 function elfWithSection(data: Buffer): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-auditable-'));
+  tempDirs.push(dir);
   writeFileSync(path.join(dir, 'main.c'), 'int main(void) { return 0; }\n');
   execFileSync('gcc', ['-O0', '-o', path.join(dir, 'plain'), path.join(dir, 'main.c')]);
   writeFileSync(path.join(dir, 'dep.bin'), data);
