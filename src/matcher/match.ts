@@ -223,7 +223,21 @@ function firstLine(text: string, max = 160): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-function buildFinding(pkg: Package, group: Group, scheme: VersionScheme, ecosystem: string): Vulnerability {
+/** Package-independent part of a finding, computed once per (query, group) and shared by packages with the same query. */
+type FindingTemplate = Omit<Vulnerability, 'package_name' | 'installed_version' | 'purl' | 'layer' | 'path'>;
+
+function instantiate(template: FindingTemplate, pkg: Package): Vulnerability {
+  // Arrays (aliases, references, cvss, evidence) are shared between findings of identical packages; treat them as read-only.
+  const vuln: Vulnerability = { ...template, package_name: pkg.name, installed_version: pkg.version, purl: pkg.purl };
+  const loc = pkg.locations[0];
+  if (loc) {
+    if (loc.layer) vuln.layer = loc.layer;
+    vuln.path = loc.path;
+  }
+  return vuln;
+}
+
+function buildTemplate(group: Group, scheme: VersionScheme, ecosystem: string): FindingTemplate {
   const { hits, primary } = group;
   const aliasSet = new Set<string>();
   const references = new Set<string>();
@@ -269,17 +283,14 @@ function buildFinding(pkg: Package, group: Group, scheme: VersionScheme, ecosyst
     distro,
   );
   const cve = primary.startsWith('CVE-') ? primary : [...aliasSet].find((a) => a.startsWith('CVE-')) ?? primary;
-  const vuln: Vulnerability = {
+  const vuln: FindingTemplate = {
     id: primary,
     aliases: [...aliasSet].sort(),
     cve_id: cve,
     severity: sev.severity,
     severity_source: sev.source,
-    package_name: pkg.name,
-    installed_version: pkg.version,
     fixed_version: fixed,
     ecosystem,
-    purl: pkg.purl,
     status,
     title,
     description,
@@ -288,11 +299,6 @@ function buildFinding(pkg: Package, group: Group, scheme: VersionScheme, ecosyst
   };
   if (sev.cvss.length) vuln.cvss = sev.cvss;
   if (Object.keys(sev.vendor).length) vuln.vendor_severity = sev.vendor;
-  const loc = pkg.locations[0];
-  if (loc) {
-    if (loc.layer) vuln.layer = loc.layer;
-    vuln.path = loc.path;
-  }
   if (published) vuln.published = published;
   if (modified) vuln.modified = modified;
   return vuln;
@@ -316,32 +322,41 @@ export function matchPackages(
   const found = lookupAll(index, queries);
   const vulnerabilities: Vulnerability[] = [];
   const warnings = new Set<string>();
+  // The same (ecosystem, name, version) recurs across layers and lockfiles: evaluate it once.
+  const templatesByQuery = new Map<string, FindingTemplate[]>();
   for (const [i, pkg] of packages.entries()) {
     const query = queries[i];
     if (!query) continue;
     const rows = found.get(query.ecosystem)?.get(query.name);
     if (!rows?.length) continue;
-    const hits: Hit[] = [];
-    const seenRows = new Set<number>();
-    for (const row of rows) {
-      if (seenRows.has(row.row)) continue;
-      seenRows.add(row.row);
-      const hit = matcher.evaluate(query, row);
-      for (const p of hit.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${hit.detail.id}: ${p}`);
-      if (!hit.verdict.affected) continue;
-      if (hit.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${hit.detail.id} with the generic version scheme (low confidence)`);
-      hits.push(hit);
+    const key = `${query.ecosystem}\0${query.name}\0${query.version}\0${query.via}`;
+    let templates = templatesByQuery.get(key);
+    if (!templates) {
+      const hits: Hit[] = [];
+      const seenRows = new Set<number>();
+      for (const row of rows) {
+        if (seenRows.has(row.row)) continue;
+        seenRows.add(row.row);
+        const hit = matcher.evaluate(query, row);
+        for (const p of hit.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${hit.detail.id}: ${p}`);
+        if (!hit.verdict.affected) continue;
+        if (hit.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${hit.detail.id} with the generic version scheme (low confidence)`);
+        hits.push(hit);
+      }
+      const scheme = matcher.scheme(query.ecosystem).scheme;
+      templates = hits.length ? groupHits(hits).map((g) => buildTemplate(g, scheme, query.ecosystem)) : [];
+      templatesByQuery.set(key, templates);
     }
-    if (!hits.length) continue;
-    const scheme = matcher.scheme(query.ecosystem).scheme;
-    for (const group of groupHits(hits)) vulnerabilities.push(buildFinding(pkg, group, scheme, query.ecosystem));
+    for (const template of templates) vulnerabilities.push(instantiate(template, pkg));
   }
+  // Code-unit order, not localeCompare: stable across locales and ~50x cheaper on large result sets.
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   vulnerabilities.sort(
     (a, b) =>
-      a.package_name.localeCompare(b.package_name) ||
-      a.installed_version.localeCompare(b.installed_version) ||
+      cmp(a.package_name, b.package_name) ||
+      cmp(a.installed_version, b.installed_version) ||
       (SEVERITY_ORDER.get(a.severity) ?? 9) - (SEVERITY_ORDER.get(b.severity) ?? 9) ||
-      a.id.localeCompare(b.id),
+      cmp(a.id, b.id),
   );
   return { vulnerabilities, warnings: [...warnings] };
 }

@@ -159,13 +159,17 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
     }
   }
   if (!verdict.affected && entry.versions?.length) {
-    const exact = entry.versions.includes(version) || entry.versions.some((v) => {
+    // Exact spelling first. Scheme equality (`1.0` == `1.0.0` in PEP 440) only when no range could be
+    // evaluated: otherwise the ranges already decided, and the list (derived from them, plus GIT-tag
+    // versions spelled as published) only adds exact spellings. Scanning long lists per package is costly.
+    const rangesDecided = used.size > 0;
+    const exact = versionSet(entry.versions).has(version) || (!rangesDecided && entry.versions.some((v) => {
       try {
         return schemes.ecosystem.isValid(v) && schemes.ecosystem.isValid(version) && schemes.ecosystem.compare(v, version) === 0;
       } catch {
         return false;
       }
-    });
+    }));
     texts.push(`versions list (${entry.versions.length})`);
     if (exact) {
       verdict.affected = true;
@@ -192,6 +196,13 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
     }
   }
   return verdict;
+}
+
+const versionSets = new WeakMap<string[], Set<string>>();
+function versionSet(list: string[]): Set<string> {
+  let set = versionSets.get(list);
+  if (!set) versionSets.set(list, (set = new Set(list)));
+  return set;
 }
 
 function lowestFixAbove(version: string, ranges: RangeInput[], schemes: SchemeChoice): string | null {
