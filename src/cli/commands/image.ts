@@ -60,30 +60,31 @@ export function inspectView(source: ImageSource): InspectView {
   const cfg = source.config;
   const history = cfg.history ?? [];
   const layerHistory = history.filter((h) => !h.empty_layer);
-  const view: InspectView = {
+  const c = cfg.config;
+  // Built in reading order (JSON keys follow insertion order); absent values are left out.
+  return {
     reference: source.reference,
     transport: source.transport,
+    ...(source.digest ? { digest: source.digest } : {}),
+    ...(source.platform ? { platform: formatPlatform(source.platform) } : {}),
+    ...(source.platformReason ? { platformReason: source.platformReason } : {}),
+    ...(source.manifestMediaType ? { manifestMediaType: source.manifestMediaType } : {}),
+    ...(source.configDigest ? { configDigest: source.configDigest } : {}),
     layers: source.layers.map((l, i) => {
       const createdBy = layerHistory[i]?.created_by;
       return { digest: l.digest, size: l.size, mediaType: l.mediaType, compression: l.compression, ...(l.diffId ? { diffId: l.diffId } : {}), ...(createdBy ? { createdBy } : {}) };
     }),
     config: {
-      env: cfg.config?.Env ?? [],
-      entrypoint: cfg.config?.Entrypoint ?? null,
-      cmd: cfg.config?.Cmd ?? null,
-      labels: cfg.config?.Labels ?? {},
+      ...(c?.User ? { user: c.User } : {}),
+      env: c?.Env ?? [],
+      entrypoint: c?.Entrypoint ?? null,
+      cmd: c?.Cmd ?? null,
+      ...(c?.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+      labels: c?.Labels ?? {},
+      ...(cfg.created ? { created: cfg.created } : {}),
       history: history.map((h) => ({ ...(h.created ? { created: h.created } : {}), ...(h.created_by ? { createdBy: h.created_by } : {}), emptyLayer: Boolean(h.empty_layer), ...(h.comment ? { comment: h.comment } : {}) })),
     },
   };
-  if (source.digest) view.digest = source.digest;
-  if (source.platform) view.platform = formatPlatform(source.platform);
-  if (source.platformReason) view.platformReason = source.platformReason;
-  if (source.manifestMediaType) view.manifestMediaType = source.manifestMediaType;
-  if (source.configDigest) view.configDigest = source.configDigest;
-  if (cfg.config?.User) view.config.user = cfg.config.User;
-  if (cfg.config?.WorkingDir) view.config.workingDir = cfg.config.WorkingDir;
-  if (cfg.created) view.config.created = cfg.created;
-  return view;
 }
 
 function humanSize(n: number): string {
