@@ -6,6 +6,7 @@
  * `1.0 = 1.0.0 = 1.0.0.0` and `1.0.01 = 1.0.1`. A pre-release sorts before its release; labels
  * compare left to right, numeric ones numerically and below alphanumeric ones, alphanumeric ones
  * case-insensitively (`1.0.0-BETA = 1.0.0-beta`, `1.0.0-beta2 > 1.0.0-beta`), a shorter list first.
+ * A label is numeric when it fits an Int32 (`int.TryParse`); a longer digit string compares as text.
  * Metadata is ignored (`1.0.0+a = 1.0.0`).
  */
 import { InvalidVersionError, type VersionScheme } from './types.ts';
@@ -29,16 +30,21 @@ export function parseNuGet(input: string): NuGetVersion {
     if (compareDigits(p, String(INT32_MAX)) > 0) throw new InvalidVersionError('nuget', input, `part ${p} exceeds 2147483647`);
     parts[i] = Number(p);
   });
-  return { parts, release: m[2] === undefined ? [] : m[2].split('.'), metadata: m[3] ?? '' };
+  const release = m[2] === undefined ? [] : m[2].split('.');
+  for (const label of release) {
+    // SemVer 2.0, which NuGet enforces for labels: no leading zeros in a numeric label.
+    if (label.length > 1 && label.charCodeAt(0) === 48 && /^[0-9]+$/.test(label)) {
+      throw new InvalidVersionError('nuget', input, `numeric label ${label} has a leading zero`);
+    }
+  }
+  return { parts, release, metadata: m[3] ?? '' };
 }
 
-function isNumericLabel(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+/** NuGet's `int.TryParse(label)`: a label is numeric only when it fits an Int32 (`-1` included). */
+function numericLabel(s: string): number | null {
+  if (!/^-?[0-9]+$/.test(s)) return null;
+  const n = Number(s);
+  return n >= -2147483648 && n <= INT32_MAX ? n : null;
 }
 
 function compareLabels(a: readonly string[], b: readonly string[]): number {
@@ -47,11 +53,11 @@ function compareLabels(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < n; i++) {
     const x = a[i] as string;
     const y = b[i] as string;
-    const xn = isNumericLabel(x);
-    const yn = isNumericLabel(y);
+    const xn = numericLabel(x);
+    const yn = numericLabel(y);
     let r: number;
-    if (xn && yn) r = compareDigits(x, y);
-    else if (xn !== yn) r = xn ? -1 : 1;
+    if (xn !== null && yn !== null) r = Math.sign(xn - yn);
+    else if (xn !== null || yn !== null) r = xn !== null ? -1 : 1;
     else {
       // OrdinalIgnoreCase compares upper-cased code units.
       const xu = x.toUpperCase();

@@ -163,7 +163,9 @@ describe('nuget', () => {
     ascending('nuget', ['1.0.0-alpha', '1.0.0-alpha.2', '1.0.0-alpha.10', '1.0.0-Beta', '1.0.0-beta2', '1.0.0', '1.0.0.1-alpha', '1.0.0.1', '1.1']);
   });
   test('validity', () => {
-    invalid('nuget', '1.2.3.4.5', '2147483648.0.0', 'v1.0.0', '', '1.0-', '1..0', '1.0.0-beta..1');
+    invalid('nuget', '1.2.3.4.5', '2147483648.0.0', 'v1.0.0', '', '1.0-', '1..0', '1.0.0-beta..1', '1.0.0-beta.01');
+    // Beyond Int32 a digit label is text, and digits sort before letters in ordinal order.
+    ascending('nuget', ['1.0.0-2147483647', '1.0.0-99999999999', '1.0.0-alpha']);
   });
 });
 
