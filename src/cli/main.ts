@@ -15,4 +15,10 @@ const program = new Command('portwarden')
 
 for (const register of COMMANDS) register(program);
 
+// `portwarden scan … | head` closes the pipe early; that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 program.parseAsync(process.argv).catch(reportFatal);

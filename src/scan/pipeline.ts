@@ -161,7 +161,8 @@ export function matchReport(report: Report, index: AdvisoryIndex): Report {
 
 /** Full scan: pull → inventory → secrets → match. */
 export async function scanTarget(target: string, opts: ScanOptions = {}): Promise<Report> {
-  // Open the index first so a missing database fails before minutes of pulling.
+  parseTarget(target); // a malformed target is the first thing to report
+  // Open the index before pulling so a missing database fails before minutes of download.
   const index = wants(opts, 'vuln') ? openIndex(opts.dbPath) : undefined;
   try {
     const report = await inventoryTarget(target, opts);

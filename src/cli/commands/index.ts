@@ -10,11 +10,13 @@ import { register as registerMigrate } from './migrate.ts';
 import { register as registerToken } from './token.ts';
 import { register as registerDebug } from './debug.ts';
 import { register as registerExplain } from './explain.ts';
+import { register as registerScan } from './scan.ts';
 import { register as registerDb } from './db.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  registerScan,
   registerDb,
   registerImage,
   registerServe,

@@ -1,0 +1,26 @@
+/**
+ * Report rendering: one entry point per format, all pure functions of the Report.
+ */
+import type { Report } from '../model/report.ts';
+import { UserInputError } from '../util/errors.ts';
+
+export { summarize } from './summary.ts';
+
+export const REPORT_FORMATS = ['table', 'json', 'sarif', 'cyclonedx-json', 'spdx-json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface RenderOptions {
+  color?: boolean;
+  /** Terminal width for `table` (default 100). */
+  width?: number;
+  showSuppressed?: boolean;
+}
+
+export function renderReport(report: Report, format: ReportFormat, _opts: RenderOptions = {}): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    default:
+      throw new UserInputError(`report format ${format} is not available yet`);
+  }
+}
