@@ -1,6 +1,6 @@
 /**
  * The npm analyzer: installed packages under node_modules (npm, yarn classic, pnpm's store) and
- * the lockfiles package-lock.json (v1–v3), yarn.lock (classic and berry) and pnpm-lock.yaml.
+ * the lockfiles package-lock.json (v1–v3), yarn.lock (classic and berry), pnpm-lock.yaml and bun.lock.
  *
  * When a project directory has installed packages, those are the inventory (they are what runs,
  * and what `npm ls --all` lists) and its lockfiles only contribute `dev` flags; a lockfile whose
@@ -16,6 +16,7 @@ import type { InstalledPath } from './package-json.ts';
 import { parsePackageLock } from './package-lock.ts';
 import type { PackageLock } from './package-lock.ts';
 import { parsePnpmLock } from './pnpm-lock.ts';
+import { parseBunLock } from './bun-lock.ts';
 import { classifyYarnEntries, parseYarnLock } from './yarn-lock.ts';
 import type { YarnEntry } from './yarn-lock.ts';
 import type { NodePackage } from './types.ts';
@@ -25,6 +26,7 @@ export type NpmFragment =
   | { kind: 'package-lock'; hidden: boolean; lock: PackageLock }
   | { kind: 'yarn-lock'; entries: YarnEntry[] }
   | { kind: 'pnpm-lock'; packages: NodePackage[] }
+  | { kind: 'bun-lock'; packages: NodePackage[] }
   | { kind: 'manifest'; dependencies: [string, string][]; devDependencies: [string, string][] };
 
 function inNodeModules(path: string): boolean {
@@ -35,7 +37,7 @@ export function npmRequired(path: string): boolean {
   const base = baseName(path);
   if (base === 'package.json') return inNodeModules(path) ? classifyInstalledPackageJson(path) !== undefined : true;
   if (base === '.package-lock.json') return dirOf(path) === 'node_modules' || dirOf(path).endsWith('/node_modules');
-  if (base === 'package-lock.json' || base === 'yarn.lock' || base === 'pnpm-lock.yaml') return !inNodeModules(path);
+  if (base === 'package-lock.json' || base === 'yarn.lock' || base === 'pnpm-lock.yaml' || base === 'bun.lock') return !inNodeModules(path);
   return false;
 }
 
@@ -67,6 +69,7 @@ export function analyzeNpmFile(path: string, content: Buffer): NpmFragment | und
   }
   if (base === 'yarn.lock') return { kind: 'yarn-lock', entries: parseYarnLock(content, path) };
   if (base === 'pnpm-lock.yaml') return { kind: 'pnpm-lock', packages: parsePnpmLock(content, path) };
+  if (base === 'bun.lock') return { kind: 'bun-lock', packages: parseBunLock(content, path) };
   return undefined;
 }
 
@@ -134,6 +137,7 @@ export function finalizeNpm(fragments: Fragment<NpmFragment>[]): AnalyzerOutput 
         break;
       }
       case 'pnpm-lock':
+      case 'bun-lock':
         if (projectsWithInstalls.has(dirOf(f.path))) break;
         for (const p of v.packages) packages.push(toPackage(p, f));
         break;

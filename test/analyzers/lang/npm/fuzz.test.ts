@@ -23,6 +23,7 @@ const targets: [string, Parser, string][] = [
   ['app/yarn.lock', analyzeNpmFile, '__metadata:\n  version: 6\n\n"a@npm:^1.0.0":\n  version: 1.0.3\n  resolution: "a@npm:1.0.3"\n  dependencies:\n    b: ^2\n'],
   ['app/pnpm-lock.yaml', analyzeNpmFile, "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0(b@2.0.0)\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\nsnapshots:\n  a@1.0.0(b@2.0.0):\n    dependencies:\n      b: 2.0.0\n"],
   ['app/pnpm-lock.yaml', analyzeNpmFile, "lockfileVersion: 5.4\ndependencies:\n  a: 1.0.0_b@2.0.0\npackages:\n  /a/1.0.0_b@2.0.0:\n    dev: false\n"],
+  ['app/bun.lock', analyzeNpmFile, '{ "lockfileVersion": 1, "workspaces": { "": { "dependencies": { "a": "1" }, }, }, "packages": { "a": ["a@1.0.0", "", { "dependencies": { "b": "1" } }, "sha"], "a/b": ["b@1.0.0", "", {}, "sha"], }, }'],
   ['site/x-1.0.dist-info/METADATA', analyzePythonFile, 'Metadata-Version: 2.1\nName: x\nVersion: 1.0\nClassifier: License :: OSI Approved :: MIT License\n\nbody\n'],
   ['app/requirements.txt', analyzePythonFile, 'a==1.0\nb[x] == 2.0 ; python_version>"3"\\\n  --hash=sha256:00\n-r other.txt\n'],
   ['app/poetry.lock', analyzePythonFile, '[[package]]\nname = "a"\nversion = "1.0"\ncategory = "dev"\n'],
@@ -81,6 +82,8 @@ test('pathological inputs stay fast (no regex backtracking blow-up)', () => {
     ['app/requirements.txt', analyzePythonFile, big('a[' + ' '.repeat(50) + '==', 5_000)],
     ['app/yarn.lock', analyzeNpmFile, Buffer.from('"' + 'a'.repeat(200_000) + ':\n')],
     ['usr/specifications/a.gemspec', analyzeRubyFile, Buffer.from('Gem::Specification.new do |s|\n' + '  s.licenses = ["a", '.repeat(20_000) + '\n')],
+    ['app/bun.lock', analyzeNpmFile, Buffer.from('{"packages": {' + '"a": ["a@1", "\\"",'.repeat(20_000))],
+    ['app/bun.lock', analyzeNpmFile, Buffer.from('/*'.repeat(50_000) + ',' + ' '.repeat(100_000))],
     ['app/Gemfile.lock', analyzeRubyFile, Buffer.from('GEM\n  specs:\n' + '    a (' + '1'.repeat(100_000) + '\n')],
     ['site/a.dist-info/METADATA', analyzePythonFile, big('Name: a\n' + ' x'.repeat(50), 2_000)],
   ];

@@ -5,6 +5,7 @@ import { haveSharedData, sharedData } from '../../../helpers/shared-data.ts';
 import { parsePackageLock } from '../../../../src/analyzers/lang/npm/package-lock.ts';
 import { parseYarnLock, classifyYarnEntries } from '../../../../src/analyzers/lang/npm/yarn-lock.ts';
 import { parsePnpmLock } from '../../../../src/analyzers/lang/npm/pnpm-lock.ts';
+import { parseBunLock, stripJsonc } from '../../../../src/analyzers/lang/npm/bun-lock.ts';
 import { analyzeNpmFile, finalizeNpm } from '../../../../src/analyzers/lang/npm/index.ts';
 import type { NpmFragment } from '../../../../src/analyzers/lang/npm/index.ts';
 import type { Fragment } from '../../../../src/analyzers/types.ts';
@@ -111,6 +112,30 @@ describe('trivy integration repo fixtures (npm family)', () => {
     const pkgs = parsePnpmLock(readFileSync(trivyRepo('pnpm', 'pnpm-lock.yaml')), 'pnpm-lock.yaml');
     assert.deepEqual(pkgs.map((p) => `${p.name}@${p.version}`).sort(), goldenPackages('pnpm.json.golden', 'pnpm-lock.yaml').sort());
     assert.ok(pkgs.every((p) => p.dev === false && p.indirect === false));
+  });
+
+  test('bun.lock: non-dev packages match bun.json.golden', (t) => {
+    if (!haveSharedData(t, 'trivy-integration', 'repo', 'bun')) return;
+    const pkgs = parseBunLock(readFileSync(trivyRepo('bun', 'bun.lock')), 'bun.lock');
+    assert.deepEqual(pkgs.filter((p) => !p.dev).map((p) => `${p.name}@${p.version}`).sort(), goldenPackages('bun.json.golden', 'bun.lock').sort());
+    assert.deepEqual(pkgs.filter((p) => p.dev).map((p) => p.name).sort(), ['@types/bun', '@types/node', 'bun-types', 'undici-types']);
+    assert.deepEqual(pkgs.filter((p) => p.indirect === false).map((p) => p.name).sort(), ['@types/bun', 'jquery', 'typescript']);
+  });
+
+  test('bun.lock: nested copies resolve nearest-first; JSONC comments and trailing commas are accepted', () => {
+    assert.deepEqual(JSON.parse(stripJsonc('{"a": "x // not, a comment,}", /* c */ "b": [1, 2,], // end\n}')), { a: 'x // not, a comment,}', b: [1, 2] });
+    const lock = `{ "lockfileVersion": 1, "workspaces": { "": { "dependencies": { "a": "1" }, "devDependencies": { "b": "1" } } },
+      "packages": {
+        "a": ["a@1.0.0", "", { "dependencies": { "ms": "1" } }, "sha"],
+        "a/ms": ["ms@1.0.0", "", {}, "sha"],
+        "b": ["b@1.0.0", "", { "dependencies": { "ms": "2" } }, "sha"],
+        "ms": ["ms@2.0.0", "", {}, "sha"],
+        "w": ["w@workspace:packages/w", { }],
+      } }`;
+    const pkgs = parseBunLock(Buffer.from(lock), 'bun.lock');
+    assert.deepEqual(pkgs.map((p) => [p.name, p.version, p.dev, p.indirect]), [
+      ['a', '1.0.0', false, false], ['ms', '1.0.0', false, true], ['b', '1.0.0', true, false], ['ms', '2.0.0', true, true],
+    ]);
   });
 
   test('a project scanned with node_modules reports installed packages, lockfile only marks dev', (t) => {
