@@ -63,8 +63,8 @@ export interface CargoManifestDeps {
 
 /**
  * Reads a package manifest's dependency tables (including `[target.'cfg(…)'.*]` ones); names are
- * the crate names Cargo.lock uses (`package = "…"` renames applied). Undefined for a virtual
- * workspace manifest or invalid TOML, which leave the lock unclassified.
+ * the crate names Cargo.lock uses (`package = "…"` renames applied). Undefined for workspace
+ * manifests and invalid TOML, which leave the lock unclassified.
  */
 export function parseCargoManifestDeps(text: string): CargoManifestDeps | undefined {
   let doc: Record<string, unknown>;
@@ -75,6 +75,9 @@ export function parseCargoManifestDeps(text: string): CargoManifestDeps | undefi
   }
   const pkg = doc.package as Record<string, unknown> | undefined;
   if (!pkg || typeof pkg.name !== 'string') return undefined;
+  // In a workspace the lock also serves the members, whose dependencies the root manifest does not
+  // list; classifying from the root alone would call their runtime crates dev-only.
+  if (doc.workspace !== undefined) return undefined;
   const normal = new Set<string>();
   const dev = new Set<string>();
   const collect = (table: unknown, into: Set<string>): void => {

@@ -152,13 +152,13 @@ export const rustBinaryAnalyzer: Analyzer<PackageDraft[]> = {
     if (!pkgs) return undefined;
     const root = pkgs.find((p) => p.root);
     const rootId = root ? `${root.name}@${root.version}` : undefined;
-    // The root is the binary's own crate, not a dependency with advisories; it is noted on each package.
+    // The root is the binary's own crate, noted on each package. Build dependencies (build
+    // scripts, proc macros) ran on the build machine and left no code in the binary, so, as in
+    // Trivy, they are not reported. Crates from git, paths or other registries have no
+    // crates.io advisories to match.
     return pkgs
-      .filter((p) => !p.root && p.source === 'crates.io')
-      .map((p) => crate(p.name, p.version, {
-        ...(rootId ? { binaryRoot: rootId } : {}),
-        ...(p.kind === 'build' ? { kind: 'build' } : {}),
-      }));
+      .filter((p) => !p.root && p.kind === 'runtime' && p.source === 'crates.io')
+      .map((p) => crate(p.name, p.version, rootId ? { binaryRoot: rootId } : {}));
   },
   finalize(fragments) {
     return { packages: withLocations(fragments) };

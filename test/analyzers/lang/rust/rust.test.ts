@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { haveSharedData, requireOrSkip, sharedData } from '../../../helpers/shared-data.ts';
-import { cargoLockAnalyzer, parseCargoLock, readAuditableData, rustBinaryAnalyzer } from '../../../../src/analyzers/lang/rust/index.ts';
+import { cargoLockAnalyzer, parseCargoLock, parseCargoManifestDeps, readAuditableData, rustBinaryAnalyzer } from '../../../../src/analyzers/lang/rust/index.ts';
 import type { FileMeta } from '../../../../src/image/types.ts';
 
 function meta(p: string, size = 1, mode = 0o644): FileMeta {
@@ -73,6 +73,9 @@ describe('Cargo.lock', () => {
       ['gitdep', '0.3.0', { source: 'git+https://example.com/g.git?rev=1#0123abc' }],
     ]);
     assert.equal(parseCargoLock(text).formatVersion, 4);
+    assert.equal(parseCargoManifestDeps('[package]\nname = "a"\n[workspace]\nmembers = ["b"]\n'), undefined, 'workspace roots are not classified');
+    assert.deepEqual(parseCargoManifestDeps('[package]\nname = "a"\n[dependencies]\nx = "1"\ny = { package = "z", version = "2" }\n[dev-dependencies]\nw = "1"\n'),
+      { name: 'a', normal: new Set(['x', 'z']), dev: new Set(['w']) });
     assert.throws(() => parseCargoLock('[[package]\nname=', 'x/Cargo.lock'), /x\/Cargo\.lock: invalid TOML/);
     assert.equal(cargoLockAnalyzer.required('src/Cargo.lock', meta('src/Cargo.lock')), true);
     assert.equal(cargoLockAnalyzer.required('src/Cargo.toml', meta('src/Cargo.toml')), true);
@@ -107,7 +110,7 @@ describe('cargo-auditable binaries', () => {
     ],
   };
 
-  test('crates.io dependencies from .dep-v0 of a real ELF; root noted, non-registry crates left out', async (t) => {
+  test('runtime crates.io dependencies from .dep-v0 of a real ELF; root noted; build deps and non-registry crates left out', async (t) => {
     if (!requireOrSkip(t, HAVE_CC, 'gcc and objcopy')) return;
     const file = elfWithSection(deflateSync(Buffer.from(JSON.stringify(depInfo))));
     const bytes = readFileSync(file);
@@ -119,7 +122,6 @@ describe('cargo-auditable binaries', () => {
     const out = rustBinaryAnalyzer.finalize([{ path: 'usr/bin/myapp', layerIndex: 1, layerDigest: 'sha256:dd', value }]);
     assert.deepEqual(out.packages, [
       { name: 'serde', version: '1.0.190', ecosystem: 'crates.io', type: 'cargo', purl: 'pkg:cargo/serde@1.0.190', metadata: { binaryRoot: 'myapp@0.2.0' }, locations: [{ layer: 'sha256:dd', path: 'usr/bin/myapp' }] },
-      { name: 'cc', version: '1.0.83', ecosystem: 'crates.io', type: 'cargo', purl: 'pkg:cargo/cc@1.0.83', metadata: { binaryRoot: 'myapp@0.2.0', kind: 'build' }, locations: [{ layer: 'sha256:dd', path: 'usr/bin/myapp' }] },
     ]);
     // An executable without the section is not a Rust-audited binary.
     assert.equal(await rustBinaryAnalyzer.analyze({ path: 'bin/ls', content: readFileSync('/bin/ls'), meta: meta('bin/ls', 1, 0o755) }), undefined);
