@@ -55,6 +55,11 @@ export class ExecutableFormatError extends Error {
 const MAX_SECTIONS = 4096;
 const MAX_LOAD_COMMANDS = 4096;
 
+/** Regular files and hard links (the walker hands a link its target's content and size). */
+export function isRegularContent(meta: { type: string }): boolean {
+  return meta.type === 'file' || meta.type === 'hardlink';
+}
+
 const BINARY_EXTENSIONS = new Set(['.exe', '.dll', '.so', '.bin']);
 
 /**

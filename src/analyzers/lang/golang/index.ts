@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, AnalyzerInput, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { detectExecutableFormat, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
+import { detectExecutableFormat, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
 import { parseModinfo, readGoBuildInfo, type GoBuildInfo } from './buildinfo.ts';
 import { isLocalModulePath, parseGoMod, parseGoSum, resolveGoModRequires } from './gomod.ts';
 
@@ -116,7 +116,7 @@ export const goBinaryAnalyzer: Analyzer<PackageDraft[]> = {
   kind: 'language',
   maxFileSize: 256 * 1024 * 1024,
   required(filePath, meta) {
-    return meta.type === 'file' && meta.size >= 64 && looksLikeExecutable(filePath, meta.mode);
+    return isRegularContent(meta) && meta.size >= 64 && looksLikeExecutable(filePath, meta.mode);
   },
   analyze({ path: filePath, content }: AnalyzerInput) {
     if (!detectExecutableFormat(content)) return undefined;
@@ -153,7 +153,7 @@ export const goModAnalyzer: Analyzer<GoModFragment> = {
   kind: 'language',
   required(filePath, meta) {
     const base = path.posix.basename(filePath);
-    return meta.type === 'file' && (base === 'go.mod' || base === 'go.sum') && !filePath.split('/').includes('vendor');
+    return isRegularContent(meta) && (base === 'go.mod' || base === 'go.sum') && !filePath.split('/').includes('vendor');
   },
   analyze({ path: filePath, content }) {
     const text = content.toString('utf8');

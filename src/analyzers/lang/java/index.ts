@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
+import { isRegularContent } from '../../binary/exe.ts';
 import { isJavaArchiveName, scanJavaArchive, type JavaArtifact } from './archive.ts';
 
 export {
@@ -50,7 +51,7 @@ export const javaArchiveAnalyzer: Analyzer<JavaFragment> = {
   kind: 'language',
   maxFileSize: 512 * 1024 * 1024,
   required(filePath, meta) {
-    return meta.type === 'file' && isJavaArchiveName(filePath);
+    return isRegularContent(meta) && isJavaArchiveName(filePath);
   },
   analyze({ path: filePath, content }) {
     let scanned;

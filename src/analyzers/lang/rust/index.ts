@@ -4,7 +4,7 @@
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { detectExecutableFormat, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
+import { detectExecutableFormat, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
 import { parseCargoLock, parseCargoManifestDeps, type CargoManifestDeps } from './cargo-lock.ts';
 import { readAuditableData } from './auditable.ts';
 
@@ -95,7 +95,7 @@ export const cargoLockAnalyzer: Analyzer<CargoFragment> = {
   version: 1,
   kind: 'language',
   required(filePath, meta) {
-    if (meta.type !== 'file') return false;
+    if (!isRegularContent(meta)) return false;
     const base = filePath.slice(filePath.lastIndexOf('/') + 1);
     return base === 'Cargo.lock' || base === 'Cargo.toml';
   },
@@ -139,7 +139,7 @@ export const rustBinaryAnalyzer: Analyzer<PackageDraft[]> = {
   kind: 'language',
   maxFileSize: 256 * 1024 * 1024,
   required(filePath, meta) {
-    return meta.type === 'file' && meta.size >= 64 && looksLikeExecutable(filePath, meta.mode);
+    return isRegularContent(meta) && meta.size >= 64 && looksLikeExecutable(filePath, meta.mode);
   },
   analyze({ path: filePath, content }) {
     if (!detectExecutableFormat(content)) return undefined;

@@ -1,6 +1,6 @@
 /**
  * Go, Java and Rust analyzers through the real layer walker and inventory builder, on an OCI
- * layout built here: a Go binary found by its execute bit (and a non-executable copy ignored),
+ * layout built here: a Go binary found by its execute bit (and a non-executable copy ignored), a hard link to it,
  * a fat jar, a Cargo.lock, a jar deleted by a whiteout and a binary replaced in a later layer.
  */
 import { test } from 'node:test';
@@ -37,6 +37,7 @@ test('Go binary, fat jar and Cargo.lock through walkImage + buildInventory', asy
       { files: [
         { path: 'usr/local/bin/app', content: goBin, mode: 0o755 },
         { path: 'usr/local/bin/replaced', content: goBin, mode: 0o755 },
+        { path: 'usr/bin/app-link', type: 'hardlink', linkname: 'usr/local/bin/app', mode: 0o755 },
         { path: 'data/app-copy', content: goBin, mode: 0o644 },
         { path: 'opt/svc/svc.jar', content: Buffer.from(fat) },
         { path: 'opt/old/old-lib-0.1.jar', content: Buffer.from(zipSync(pom('org.old', 'old-lib', '0.1'))) },
@@ -61,8 +62,9 @@ test('Go binary, fat jar and Cargo.lock through walkImage + buildInventory', asy
     const at = (name: string, version: string) => inv.packages.find((p) => p.name === name && p.version === version);
 
     // The same module set from two binaries merges into one package with two locations.
-    assert.deepEqual(at('example.com/dep', 'v1.4.0')?.locations, [
-      { layer: l0, path: 'usr/local/bin/app' }, { layer: l1, path: 'usr/local/bin/replaced' },
+    // A hard link is analyzed with its target's content.
+    assert.deepEqual(at('example.com/dep', 'v1.4.0')?.locations.map((l) => `${l.layer === l0 ? 0 : 1}:${l.path}`).sort(), [
+      '0:usr/bin/app-link', '0:usr/local/bin/app', '1:usr/local/bin/replaced',
     ]);
     assert.equal(at('stdlib', '1.19.8')?.purl, 'pkg:golang/stdlib@1.19.8');
     assert.equal(at('example.com/app', '3.4.5')?.locations[0]?.path, 'usr/local/bin/replaced', 'ldflags version from the replacing layer');
