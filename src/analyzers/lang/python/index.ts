@@ -34,7 +34,7 @@ export function pythonFileKind(path: string, type: FileMeta['type'] = 'file'): F
   if (path.includes('/_vendor/')) return undefined;
   if (base === 'METADATA') return /(^|\/)[^/]+\.dist-info\/METADATA$/.test(path) ? 'metadata' : undefined;
   if (base === 'PKG-INFO') return /(^|\/)([^/]+\.egg-info|EGG-INFO)\/PKG-INFO$/.test(path) ? 'metadata' : undefined;
-  if (base.endsWith('.egg-info') && base.length > 9) return type === 'file' ? 'metadata' : undefined;
+  if (base.endsWith('.egg-info') && base.length > 9) return type === 'file' || type === 'hardlink' ? 'metadata' : undefined;
   if (base === 'requirements.txt') return 'requirements';
   if (base === 'poetry.lock') return 'poetry';
   if (base === 'Pipfile.lock') return 'pipfile';
