@@ -63,7 +63,7 @@ test('Go binary, fat jar and Cargo.lock through walkImage + buildInventory', asy
 
     // The same module set from two binaries merges into one package with two locations.
     // A hard link is analyzed with its target's content.
-    assert.deepEqual(at('example.com/dep', 'v1.4.0')?.locations.map((l) => `${l.layer === l0 ? 0 : 1}:${l.path}`).sort(), [
+    assert.deepEqual(at('example.com/dep', 'v1.4.0')?.locations.map((l) => `${l.layer === l0 ? 0 : l.layer === l1 ? 1 : '?'}:${l.path}`).sort(), [
       '0:usr/bin/app-link', '0:usr/local/bin/app', '1:usr/local/bin/replaced',
     ]);
     assert.equal(at('stdlib', '1.19.8')?.purl, 'pkg:golang/stdlib@1.19.8');
