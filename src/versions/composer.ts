@@ -12,6 +12,7 @@
  * `1.0 < 1.0pl1`).
  */
 import { InvalidVersionError, type VersionScheme } from './types.ts';
+import { isAscii } from './util.ts';
 
 function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
@@ -122,6 +123,11 @@ export function phpVersionCompare(orig1: string, orig2: string): number {
   return compare;
 }
 
+/** PHP works on bytes: a non-ASCII character is its UTF-8 bytes, one code unit per byte here. */
+function toBytes(s: string): string {
+  return isAscii(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
+}
+
 function stripV(version: string): string {
   return version.length > 1 && (version[0] === 'v' || version[0] === 'V') ? version.slice(1) : version;
 }
@@ -139,6 +145,6 @@ export const composerScheme: VersionScheme = {
   compare(a, b) {
     check(a);
     check(b);
-    return phpVersionCompare(stripV(a), stripV(b));
+    return phpVersionCompare(toBytes(stripV(a)), toBytes(stripV(b)));
   },
 };

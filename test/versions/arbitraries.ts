@@ -104,3 +104,10 @@ export const semverPairs = pairsOf(
   pick(['-alpha', '-beta', '-rc.1', '.1', '.0', '.10', '.2', '+build', '+001', '-1', '.x-y', '-A', '-9007199254740993', '.alpha', '-01', 'a', '.', '-']),
   3,
 );
+
+/** Unstructured strings over a wide alphabet (letters, digits, every separator, non-ASCII, blanks). */
+export const chaosPairs: fc.Arbitrary<[string, string]> = (() => {
+  const ch = fc.constantFrom(...'0123456789012345abcxyzABCXYZ.-_+~^:!@#*/ vVéα٣'.split(''));
+  const str = fc.array(ch, { maxLength: 10 }).map((cs) => cs.join(''));
+  return fc.oneof(fc.tuple(str, str), str.chain((a) => str.map((b): [string, string] => [a, a + b])));
+})();
