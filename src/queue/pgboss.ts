@@ -24,11 +24,23 @@ export class PgBossQueue implements JobQueue {
   private readonly opts: PgBossQueueOptions;
   private readonly shutdown = new AbortController();
   private started = false;
+  /** Running handler callbacks and pg-boss statements, so stop() can let them settle before the store closes. */
+  private inFlightHandlers = 0;
+  private inFlightSql = 0;
 
   constructor(opts: PgBossQueueOptions) {
     this.opts = opts;
     this.boss = new PgBoss({
-      db: { executeSql: (text: string, values: unknown[]) => opts.executeSql(text, values) as Promise<{ rows: never[] }> },
+      db: {
+        executeSql: async (text: string, values: unknown[]) => {
+          this.inFlightSql++;
+          try {
+            return (await opts.executeSql(text, values)) as { rows: never[] };
+          } finally {
+            this.inFlightSql--;
+          }
+        },
+      },
       schema: 'pgboss',
       supervise: true,
       migrate: true,
@@ -68,6 +80,7 @@ export class PgBossQueue implements JobQueue {
       // The handler can run before work() resolves, so the id lives in a holder, not a const.
       const slot: { id?: string } = {};
       slot.id = await this.boss.work<ScanJobData>(SCAN_QUEUE, { batchSize: 1, includeMetadata: true, priority: true, pollingIntervalSeconds: this.opts.pollingSeconds }, async (jobs) => {
+        this.inFlightHandlers++;
         try {
           for (const job of jobs) {
             await handler(job.data, {
@@ -78,6 +91,7 @@ export class PgBossQueue implements JobQueue {
             });
           }
         } finally {
+          this.inFlightHandlers--;
           // pg-boss sleeps out the rest of the polling interval even after finding work, which caps a
           // slot at one job per interval; a busy slot asks for the next job at once instead.
           if (jobs.length > 0 && slot.id && this.started) this.boss.notifyWorker(slot.id);
@@ -102,8 +116,16 @@ export class PgBossQueue implements JobQueue {
     // pg-boss stops fetching at once and waits for running handlers up to the timeout, then fails
     // the leftovers so they are retried elsewhere; the abort tells our handlers to stop their work.
     const abortTimer = setTimeout(() => this.shutdown.abort(new Error('worker shutting down')), Math.max(0, opts.timeoutMs - 200));
+    const deadline = Date.now() + Math.max(1000, opts.timeoutMs) + 1000;
     try {
       await this.boss.stop({ graceful: true, wait: true, close: false, timeout: Math.max(1000, opts.timeoutMs) });
+      // pg-boss can report itself stopped while a handler is still returning and its job's
+      // completion statement is about to be sent; closing the store under it would lose that
+      // completion (and crash on a closed pool), so wait for both to drain.
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      while (this.inFlightHandlers > 0 && Date.now() < deadline) await sleep(20);
+      await sleep(50);
+      while (this.inFlightSql > 0 && Date.now() < deadline) await sleep(20);
     } finally {
       clearTimeout(abortTimer);
     }

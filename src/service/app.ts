@@ -64,6 +64,25 @@ class HttpError extends Error {
   }
 }
 
+/** Insertion-ordered map that drops its oldest entry past `max`. */
+class BoundedCache<K, V> {
+  private readonly map = new Map<K, V>();
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  get(k: K): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: K, v: V): void {
+    this.map.set(k, v);
+    if (this.map.size > this.max) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+  }
+}
+
 const ANONYMOUS: TokenIdentity = { id: 'anonymous', name: 'anonymous', scopes: ['admin'] };
 
 function iso(d: Date | null): string | null {
@@ -112,6 +131,10 @@ export async function buildApp(deps: AppDeps) {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     genReqId: () => randomUUID(),
   });
+
+  // A completed scan never changes (only failed scans can be retried), so its response can be
+  // kept per process, even with many API processes; bounded so memory stays flat.
+  const completedScans = new BoundedCache<string, unknown>(2000);
 
   let tokenCount: { n: number; at: number } | undefined;
   async function anonymousAllowed(): Promise<boolean> {
@@ -250,13 +273,17 @@ export async function buildApp(deps: AppDeps) {
     schema: { summary: 'Scan status and findings', tags: ['scans'], params: S.ScanIdParams, response: { 200: S.ScanDetail, 400: S.ErrorBody, 404: S.ErrorBody } },
   }, async (req) => {
     const { scan_id } = req.params as { scan_id: string };
+    const cached = completedScans.get(scan_id);
+    if (cached) return cached;
     const row = await getScan(deps.db, scan_id);
     if (!row) throw new HttpError(404, 'not_found', `scan ${scan_id} not found`);
     const findings = row.status === 'completed' ? await getFindings(deps.db, row.id) : [];
-    return {
+    const view = {
       ...scanView(row),
       vulnerabilities: findings.map((f) => ({ id: f.vuln_id, cve_id: f.cve_id, severity: f.severity, package_name: f.package_name, installed_version: f.installed_version, fixed_version: f.fixed_version, ecosystem: f.ecosystem, purl: f.purl, title: f.title, description: f.description })),
     };
+    if (row.status === 'completed') completedScans.set(scan_id, view);
+    return view;
   });
 
   app.get('/scans/:scan_id/report', {
