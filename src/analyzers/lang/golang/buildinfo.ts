@@ -104,6 +104,7 @@ export function readGoBuildInfo(buf: Buffer, exe: Executable = parseExecutable(b
     const after = readVirtual(buf, exe, start + (header.byteOffset - window.byteOffset) + HEADER_SIZE, 2 * MAX_STRING + 20);
     if (!after) throw new ExecutableFormatError('Go build info: inline strings not readable');
     const v = readInlineString(after, 0);
+    if (v.value === '') return undefined;
     const m = readInlineString(after, v.next);
     return { goVersion: v.value, modinfo: stripSentinels(m.value) };
   }

@@ -134,6 +134,18 @@ export const goBinaryAnalyzer: Analyzer<PackageDraft[]> = {
   },
 };
 
+/**
+ * go.mod files of dependencies, not of projects: `vendor/` trees and the module cache
+ * (`…/pkg/mod/<module>@<version>/go.mod`, also `cache/download`). Their requirements were not
+ * built into anything, so reporting them would only add noise.
+ */
+export function inDependencyCopy(filePath: string): boolean {
+  const parts = filePath.split('/');
+  if (parts.includes('vendor')) return true;
+  const mod = parts.findIndex((p, i) => p === 'mod' && parts[i - 1] === 'pkg');
+  return mod >= 0 && parts.slice(mod + 1).some((p) => p.includes('@') || p === 'cache');
+}
+
 interface GoModFragment {
   kind: 'go.mod' | 'go.sum';
   goVersion?: string;
@@ -153,7 +165,7 @@ export const goModAnalyzer: Analyzer<GoModFragment> = {
   kind: 'language',
   required(filePath, meta) {
     const base = path.posix.basename(filePath);
-    return isRegularContent(meta) && (base === 'go.mod' || base === 'go.sum') && !filePath.split('/').includes('vendor');
+    return isRegularContent(meta) && (base === 'go.mod' || base === 'go.sum') && !inDependencyCopy(filePath);
   },
   analyze({ path: filePath, content }) {
     const text = content.toString('utf8');

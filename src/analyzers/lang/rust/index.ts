@@ -96,6 +96,9 @@ export const cargoLockAnalyzer: Analyzer<CargoFragment> = {
   kind: 'language',
   required(filePath, meta) {
     if (!isRegularContent(meta)) return false;
+    // Sources of downloaded crates (cargo's registry and git checkouts, vendored trees) carry their
+    // own lockfiles, which say nothing about what was built here.
+    if (/(^|\/)\.cargo\/(registry|git)\//.test(filePath) || /(^|\/)vendor\//.test(filePath)) return false;
     const base = filePath.slice(filePath.lastIndexOf('/') + 1);
     return base === 'Cargo.lock' || base === 'Cargo.toml';
   },

@@ -86,5 +86,8 @@ describe('go.mod', () => {
     assert.deepEqual(run('go 1.17'), ['x@', 'example.com/a@v1.0.0']);
     assert.equal(goModAnalyzer.required('app/vendor/x/go.mod', meta('app/vendor/x/go.mod')), false);
     assert.equal(goModAnalyzer.required('app/go.mod', meta('app/go.mod')), true);
+    assert.equal(goModAnalyzer.required('root/go/pkg/mod/github.com/x/y@v1.2.3/go.mod', meta('root/go/pkg/mod/github.com/x/y@v1.2.3/go.mod')), false);
+    assert.equal(goModAnalyzer.required('root/go/pkg/mod/cache/download/github.com/x/y/@v/v1.2.3.mod', meta('x')), false);
+    assert.equal(goModAnalyzer.required('src/pkg/mod/go.mod', meta('src/pkg/mod/go.mod')), true);
   });
 });

@@ -80,6 +80,9 @@ describe('Cargo.lock', () => {
     assert.equal(cargoLockAnalyzer.required('src/Cargo.lock', meta('src/Cargo.lock')), true);
     assert.equal(cargoLockAnalyzer.required('src/Cargo.toml', meta('src/Cargo.toml')), true);
     assert.equal(cargoLockAnalyzer.required('src/Cargo.lock.bak', meta('src/Cargo.lock.bak')), false);
+    const cached = 'root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.200/Cargo.lock';
+    assert.equal(cargoLockAnalyzer.required(cached, meta(cached)), false);
+    assert.equal(cargoLockAnalyzer.required('app/vendor/serde/Cargo.lock', meta('app/vendor/serde/Cargo.lock')), false);
   });
 });
 
