@@ -12,7 +12,7 @@
  * `1.0 < 1.0pl1`).
  */
 import { InvalidVersionError, type VersionScheme } from './types.ts';
-import { isAscii } from './util.ts';
+import { ParseCache, isAscii } from './util.ts';
 
 function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
@@ -75,14 +75,21 @@ function strtol(part: string): bigint {
   return v > LONG_MAX ? LONG_MAX : v;
 }
 
+function canonicalForm(orig: string): string {
+  return orig[0] === '#' ? orig : canonicalizePhpVersion(orig);
+}
+
 /** PHP's `php_version_compare`. */
 export function phpVersionCompare(orig1: string, orig2: string): number {
   if (orig1 === '' || orig2 === '') {
     if (orig1 === '' && orig2 === '') return 0;
     return orig1 ? 1 : -1;
   }
-  const v1 = orig1[0] === '#' ? orig1 : canonicalizePhpVersion(orig1);
-  const v2 = orig2[0] === '#' ? orig2 : canonicalizePhpVersion(orig2);
+  return compareCanonical(canonicalForm(orig1), canonicalForm(orig2));
+}
+
+/** The comparison loop of `php_version_compare` on already canonicalised, non-empty strings. */
+function compareCanonical(v1: string, v2: string): number {
   let p1 = 0;
   let p2 = 0;
   let n1: number | null = 0;
@@ -132,10 +139,15 @@ function stripV(version: string): string {
   return version.length > 1 && (version[0] === 'v' || version[0] === 'V') ? version.slice(1) : version;
 }
 
-function check(version: string): void {
+/** Validates, drops the `v`, and canonicalises once per distinct string (cached). */
+function prepare(version: string): string {
   if (version.length === 0) throw new InvalidVersionError('composer', version, 'empty version');
   if (version.indexOf('\0') >= 0) throw new InvalidVersionError('composer', version, 'contains NUL');
+  const bytes = toBytes(stripV(version));
+  return bytes === '' ? '' : canonicalForm(bytes);
 }
+
+const cache = new ParseCache<string>();
 
 export const composerScheme: VersionScheme = {
   id: 'composer',
@@ -143,8 +155,9 @@ export const composerScheme: VersionScheme = {
     return version.length > 0 && version.indexOf('\0') < 0;
   },
   compare(a, b) {
-    check(a);
-    check(b);
-    return phpVersionCompare(toBytes(stripV(a)), toBytes(stripV(b)));
+    const ca = cache.get(a, prepare);
+    const cb = cache.get(b, prepare);
+    if (ca === '' || cb === '') return ca === cb ? 0 : ca === '' ? -1 : 1;
+    return compareCanonical(ca, cb);
   },
 };
