@@ -110,6 +110,41 @@ describe('worker processes on PostgreSQL', () => {
     await stop(rescuer);
   });
 
+  test('SIGTERM: a scan that fits the grace period finishes; one that does not is released and completed elsewhere', async (t) => {
+    if (!pgdb) return t.skip('PostgreSQL unavailable');
+    const log = path.join(home, 'term.log');
+    writeFileSync(log, '');
+    const graceful = await spawnWorker({ ...baseFlags, shutdownTimeoutSeconds: 15 }, { PW_TEST_SLOW: 'registry.test/slow:1=2500', PW_TEST_LOG: log });
+    children.push(graceful);
+    const id = await post('registry.test/slow:1');
+    await waitFor('scan started', async () => ((await get(id)).status === 'scanning' ? true : undefined));
+    const exited = new Promise<number | null>((r) => graceful.once('exit', (code) => r(code)));
+    graceful.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const done = await get(id);
+    assert.equal(done.status, 'completed', 'finished within the grace period');
+    assert.equal(done.attempts, 1);
+
+    const impatient = await spawnWorker({ ...baseFlags, shutdownTimeoutSeconds: 1 }, { PW_TEST_SLOW: 'registry.test/slower:1=600000', PW_TEST_LOG: log });
+    children.push(impatient);
+    const id2 = await post('registry.test/slower:1');
+    await waitFor('scan started', async () => ((await get(id2)).status === 'scanning' ? true : undefined));
+    const exited2 = new Promise<number | null>((r) => impatient.once('exit', (code) => r(code)));
+    impatient.kill('SIGTERM');
+    assert.equal(await exited2, 0);
+    const released = await get(id2);
+    assert.equal(released.status, 'queued');
+    assert.match(released.error, /released during worker shutdown/);
+    const next = await spawnWorker(baseFlags, { PW_TEST_LOG: log });
+    children.push(next);
+    const finished = await waitFor('completion elsewhere', async () => {
+      const s = await get(id2);
+      return s.status === 'completed' ? s : undefined;
+    });
+    assert.equal(finished.attempts, 2);
+    await stop(next);
+  });
+
   test('1,000 submissions across 3 worker processes: each done exactly once', async (t) => {
     if (!pgdb) return t.skip('PostgreSQL unavailable');
     const log = path.join(home, 'bulk.log');

@@ -5,6 +5,7 @@
  *   PW_TEST_STALL    target whose scan never finishes in this process (to be SIGKILLed mid-scan)
  *   PW_TEST_LOG      file that gets one line per scanTarget call: "<pid> <target>"
  *   PW_TEST_DIGESTS  "1" → digest = sha256 of the repository name (shared-digest caching)
+ *   PW_TEST_SLOW     "<target>=<ms>": that target's scan takes ms (aborted by shutdown)
  * Prints "ready" on stdout once it takes jobs.
  */
 import { appendFileSync } from 'node:fs';
@@ -19,6 +20,13 @@ class ProcessScanner extends FakeScanner {
   override async scanTarget(target: string, opts?: { signal?: AbortSignal }): Promise<Report> {
     if (process.env.PW_TEST_LOG) appendFileSync(process.env.PW_TEST_LOG, `${process.pid} ${target}\n`);
     if (target === process.env.PW_TEST_STALL) await new Promise(() => {});
+    const [slowTarget, slowMs] = (process.env.PW_TEST_SLOW ?? '').split('=');
+    if (target === slowTarget) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, Number(slowMs));
+        opts?.signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('scan aborted')); }, { once: true });
+      });
+    }
     return super.scanTarget(target, opts);
   }
 
