@@ -96,6 +96,19 @@ function toPackage(p: NodePackage, fragment: Fragment<unknown>): Package {
   return pkg;
 }
 
+/** A lockfile's packages with dev/indirect decided (yarn needs the sibling package.json for that). */
+function lockPackages(v: NpmFragment, manifest: Extract<NpmFragment, { kind: 'manifest' }> | undefined): NodePackage[] {
+  switch (v.kind) {
+    case 'package-lock': return v.lock.packages;
+    case 'yarn-lock':
+      return (manifest ? classifyYarnEntries(v.entries, manifest) : v.entries)
+        .map(({ patterns: _p, dependsOn: _d, ...p }) => p);
+    case 'pnpm-lock':
+    case 'bun-lock': return v.packages;
+    default: return [];
+  }
+}
+
 export function finalizeNpm(fragments: Fragment<NpmFragment>[]): AnalyzerOutput {
   const lockByPath = new Map<string, PackageLock>();
   const manifests = new Map<string, Extract<NpmFragment, { kind: 'manifest' }>>();
@@ -108,42 +121,41 @@ export function finalizeNpm(fragments: Fragment<NpmFragment>[]): AnalyzerOutput 
   }
   const join = (dir: string, file: string): string => (dir ? `${dir}/${file}` : file);
 
+  // Dev flags by name@version from each project's yarn/pnpm/bun lockfile, for installed packages
+  // of projects without a package-lock (whose per-path flags are more precise).
+  const devByProject = new Map<string, Map<string, boolean>>();
+  for (const f of fragments) {
+    const v = f.value;
+    if (v.kind !== 'yarn-lock' && v.kind !== 'pnpm-lock' && v.kind !== 'bun-lock') continue;
+    const dir = dirOf(f.path);
+    if (!projectsWithInstalls.has(dir)) continue;
+    const flags = devByProject.get(dir) ?? new Map<string, boolean>();
+    for (const p of lockPackages(v, manifests.get(dir))) {
+      if (p.dev === undefined) continue;
+      const id = `${p.name}@${p.version}`;
+      flags.set(id, (flags.get(id) ?? true) && p.dev);
+    }
+    devByProject.set(dir, flags);
+  }
+
   const packages: Package[] = [];
   for (const f of fragments) {
     const v = f.value;
-    switch (v.kind) {
-      case 'installed': {
-        const pkg = toPackage(v.pkg, f);
-        const lock = lockByPath.get(join(v.where.projectDir, 'node_modules/.package-lock.json'))
-          ?? lockByPath.get(join(v.where.projectDir, 'package-lock.json'));
-        const flags = lock?.installPaths.get(v.where.installPath);
-        if (flags) pkg.dev = flags.dev;
-        packages.push(pkg);
-        break;
-      }
-      case 'package-lock':
-        if (v.hidden || projectsWithInstalls.has(dirOf(f.path))) break;
-        for (const p of v.lock.packages) packages.push(toPackage(p, f));
-        break;
-      case 'yarn-lock': {
-        const dir = dirOf(f.path);
-        if (projectsWithInstalls.has(dir)) break;
-        const manifest = manifests.get(dir);
-        const classified = manifest ? classifyYarnEntries(v.entries, manifest) : v.entries;
-        for (const e of classified) {
-          const { patterns: _p, dependsOn: _d, ...p } = e;
-          packages.push(toPackage(p, f));
-        }
-        break;
-      }
-      case 'pnpm-lock':
-      case 'bun-lock':
-        if (projectsWithInstalls.has(dirOf(f.path))) break;
-        for (const p of v.packages) packages.push(toPackage(p, f));
-        break;
-      case 'manifest':
-        break;
+    if (v.kind === 'manifest') continue;
+    if (v.kind === 'installed') {
+      const pkg = toPackage(v.pkg, f);
+      const lock = lockByPath.get(join(v.where.projectDir, 'node_modules/.package-lock.json'))
+        ?? lockByPath.get(join(v.where.projectDir, 'package-lock.json'));
+      const dev = lock
+        ? lock.installPaths.get(v.where.installPath)?.dev
+        : devByProject.get(v.where.projectDir)?.get(`${v.pkg.name}@${v.pkg.version}`);
+      if (dev !== undefined) pkg.dev = dev;
+      packages.push(pkg);
+      continue;
     }
+    if (v.kind === 'package-lock' && v.hidden) continue;
+    if (projectsWithInstalls.has(dirOf(f.path))) continue;
+    for (const p of lockPackages(v, manifests.get(dirOf(f.path)))) packages.push(toPackage(p, f));
   }
   return { packages: sortPackages(mergePackages(packages)) };
 }

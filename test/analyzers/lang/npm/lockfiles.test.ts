@@ -138,6 +138,19 @@ describe('trivy integration repo fixtures (npm family)', () => {
     ]);
   });
 
+  test('installed packages of a yarn project take dev flags from yarn.lock + package.json', (t) => {
+    if (!haveSharedData(t, 'trivy-integration', 'repo', 'yarn')) return;
+    const fragments: Fragment<NpmFragment>[] = [];
+    for (const rel of ['yarn.lock', 'package.json', 'node_modules/jquery/package.json']) {
+      const value = analyzeNpmFile(`srv/${rel}`, readFileSync(trivyRepo('yarn', rel)));
+      if (value) fragments.push({ path: `srv/${rel}`, layerIndex: 0, layerDigest: '', value });
+    }
+    // A devDependency installed on disk (as `yarn install` without --production leaves it).
+    fragments.push({ path: 'srv/node_modules/promise/package.json', layerIndex: 0, layerDigest: '', value: analyzeNpmFile('srv/node_modules/promise/package.json', Buffer.from('{"name":"promise","version":"8.0.3"}')) ?? assert.fail() });
+    const out = finalizeNpm(fragments).packages ?? [];
+    assert.deepEqual(out.map((p) => [p.name, p.version, p.dev]), [['jquery', '3.2.1', false], ['promise', '8.0.3', true]]);
+  });
+
   test('a project scanned with node_modules reports installed packages, lockfile only marks dev', (t) => {
     if (!haveSharedData(t, 'trivy-integration', 'repo', 'npm')) return;
     const files = ['package-lock.json', ...['jquery', 'promise', 'z-lock', 'react', 'redux', 'react-is'].map((n) => `node_modules/${n}/package.json`)];

@@ -13,6 +13,7 @@ import { analyzeNpmFile, finalizeNpm, npmRequired } from '../../../../src/analyz
 import type { NpmFragment } from '../../../../src/analyzers/lang/npm/index.ts';
 import { parsePackageLock } from '../../../../src/analyzers/lang/npm/package-lock.ts';
 import type { Fragment } from '../../../../src/analyzers/types.ts';
+import { inventoryTarget } from '../../../../src/scan/pipeline.ts';
 
 interface LsNode { version?: string; missing?: boolean; dependencies?: Record<string, LsNode> }
 
@@ -40,7 +41,7 @@ function registryReachable(): boolean {
   return r.status === 0;
 }
 
-test('node_modules and package-lock.json inventories equal `npm ls --all` after a real npm install', { timeout: 180_000 }, (t) => {
+test('node_modules and package-lock.json inventories equal `npm ls --all` after a real npm install', { timeout: 180_000 }, async (t) => {
   if (!requireOrSkip(t, registryReachable(), 'npm registry')) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'pw-npm-real-'));
   try {
@@ -79,6 +80,11 @@ test('node_modules and package-lock.json inventories equal `npm ls --all` after 
     assert.deepEqual(fromLock, expected.filter((p) => p !== 'leftover@0.0.1'));
     const direct = lock.packages.filter((p) => p.indirect === false).map((p) => p.name).sort();
     assert.deepEqual(direct, ['@types/node', 'debug', 'express', 'lodash']);
+
+    // The same directory through the whole scan pipeline (dir: source, walker, every analyzer, inventory builder).
+    const report = await inventoryTarget(`dir:${dir}`);
+    const viaPipeline = [...new Set(report.packages.filter((p) => p.type === 'npm').map((p) => `${p.name}@${p.version}`))].sort();
+    assert.deepEqual(viaPipeline, expected);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
