@@ -116,7 +116,11 @@ async function runAnalyzers(
       const perPath = fragments[i] as Map<string, Fragment<unknown>>;
       // A later copy of the same path in the same layer replaces the earlier one, as extraction would.
       perPath.delete(meta.path);
-      if (value !== undefined) perPath.set(meta.path, { path: meta.path, layerIndex: meta.layerIndex, layerDigest: meta.layerDigest, value });
+      if (value !== undefined) {
+        const fragment: Fragment<unknown> = { path: meta.path, layerIndex: meta.layerIndex, layerDigest: meta.layerDigest, value };
+        fragmentEntries.set(fragment, meta);
+        perPath.set(meta.path, fragment);
+      }
     } catch (err) {
       ctx.warn(`analyzer ${analyzer.name} failed on ${meta.path} in layer ${meta.layerDigest || '(dir)'}: ${errorMessage(err)}`);
     }
@@ -295,19 +299,27 @@ async function runBounded<T>(count: number, limit: number, controller: AbortCont
   return results;
 }
 
-function isFinalWriter(view: OverlayView, fragment: Fragment<unknown>): boolean {
-  const final = view.finalEntry(fragment.path);
-  return final !== undefined && final.layerIndex === fragment.layerIndex && (final.type === 'file' || final.type === 'hardlink');
+/**
+ * The tar entry each fragment was made from. A fragment survives when that very entry is still in
+ * the final view: exact even when the path was reached through a symlinked parent, rewritten
+ * later in the same layer, or replaced by a directory or symlink.
+ */
+const fragmentEntries = new WeakMap<Fragment<unknown>, FileMeta>();
+
+function isFinalWriter(survivors: Set<FileMeta>, fragment: Fragment<unknown>): boolean {
+  const entry = fragmentEntries.get(fragment);
+  return entry !== undefined && survivors.has(entry);
 }
 
 function finalizeAll(ctx: WalkContext, perAnalyzer: Fragment<unknown>[][], view: OverlayView | undefined): Map<string, AnalyzerOutput> {
+  const survivors = view?.survivors();
   const outputs = new Map<string, AnalyzerOutput>();
   ctx.analyzers.forEach((analyzer, i) => {
     const all = perAnalyzer[i] ?? [];
     let fragments: Fragment<unknown>[];
-    if (!view) fragments = all;
-    else if (analyzer.scope === 'all-layers') fragments = all.map((f) => (isFinalWriter(view, f) ? f : { ...f, deleted: true }));
-    else fragments = all.filter((f) => isFinalWriter(view, f));
+    if (!survivors) fragments = all;
+    else if (analyzer.scope === 'all-layers') fragments = all.map((f) => (isFinalWriter(survivors, f) ? f : { ...f, deleted: true }));
+    else fragments = all.filter((f) => isFinalWriter(survivors, f));
     try {
       outputs.set(analyzer.name, analyzer.finalize(fragments));
     } catch (err) {

@@ -53,6 +53,8 @@ const layered: ImageSpec = {
         { path: 'loop-a', type: 'symlink', linkname: 'loop-b' },
         { path: 'loop-b', type: 'symlink', linkname: 'loop-a' },
         { path: 'abs-link', type: 'symlink', linkname: '/etc/passwd' },
+        { path: 'usr/lib/', type: 'dir' },
+        { path: 'lib', type: 'symlink', linkname: 'usr/lib' },
       ],
     },
     {
@@ -64,6 +66,8 @@ const layered: ImageSpec = {
         { path: 'replaced/', type: 'dir' },
         { path: 'replaced/now-a-dir', content: 'd' },
         { path: 'usr/bin/.wh.perl5' },
+        // Written below a lower layer's symlink: extraction follows it (usr/lib/via-link).
+        { path: 'lib/via-link', content: 'v' },
       ],
       compression: 'zstd',
     },
@@ -90,6 +94,7 @@ describe('portwarden image', () => {
       assert.ok(expected.includes('usr/bin/perl') && !expected.includes('usr/bin/perl5'));
       assert.ok(!expected.some((l) => l.startsWith('gone')));
       assert.ok(expected.includes(long));
+      assert.ok(expected.includes('usr/lib/via-link') && expected.includes('lib -> usr/lib'));
     });
   });
 

@@ -94,7 +94,7 @@ const relPath = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.j
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('file' as const), path: relPath, content: fc.string({ maxLength: 8 }) }),
   fc.record({ kind: fc.constant('dir' as const), path: relPath }),
-  fc.record({ kind: fc.constant('symlink' as const), path: relPath, target: relPath }),
+  fc.record({ kind: fc.constant('symlink' as const), path: relPath, target: fc.oneof(relPath, relPath.map((p) => `/${p}`), relPath.map((p) => `../${p}`)) }),
   fc.record({ kind: fc.constant('whiteout' as const), path: relPath }),
   fc.record({ kind: fc.constant('opaque' as const), dir: relPath }),
 );
@@ -114,26 +114,62 @@ function toSpecs(ops: Op[]): FileSpec[] {
   });
 }
 
-/** The reference model: a flat map path → kind, with the overlay rules spelled out naively. */
+/**
+ * The reference model: a flat map path → kind, with the overlay rules spelled out naively.
+ * Parents are resolved through symlinks like umoci/containerd extraction (chroot-like, 40 hops);
+ * a link that leads onto a file is not followed but replaced by a directory.
+ */
 function modelView(layers: Op[][]): string[] {
   const view = new Map<string, 'file' | 'dir' | 'symlink'>();
   const symlinkTargets = new Map<string, string>();
   const dropTree = (p: string, self: boolean): void => {
     for (const k of [...view.keys()]) if ((self && k === p) || k.startsWith(`${p}/`)) view.delete(k);
   };
-  for (const ops of layers) {
-    for (const o of ops) if (o.kind === 'opaque') dropTree(o.dir, false);
-    for (const o of ops) if (o.kind === 'whiteout') dropTree(o.path, true);
-    for (const o of ops) {
-      if (o.kind === 'whiteout') continue;
-      // Whiteout markers create nothing: only real entries (and their parents) appear.
-      if (o.kind === 'opaque') continue;
-      const p = o.path;
-      const parts = p.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const parent = parts.slice(0, i).join('/');
-        if (view.get(parent) !== 'dir') { dropTree(parent, true); view.set(parent, 'dir'); }
+  /** Resolved parent directory of `path` (as a path), or null; creates directories when `create`. */
+  const parentDir = (path: string, create: boolean, follow = true): string | null => {
+    const done: string[] = [];
+    let pending = path.split('/').slice(0, -1);
+    let hops = 0;
+    while (pending.length) {
+      const name = pending.shift() as string;
+      if (name === '' || name === '.') continue;
+      if (name === '..') { done.pop(); continue; }
+      const p = [...done, name].join('/');
+      const kind = view.get(p);
+      if (follow && kind === 'symlink' && hops < 40) {
+        hops++;
+        const target = symlinkTargets.get(p) as string;
+        if (target.startsWith('/')) done.length = 0;
+        pending = [...target.split('/'), ...pending];
+        continue;
       }
+      if (kind !== 'dir') {
+        if (!create || (kind !== undefined && hops > 0)) return null;
+        dropTree(p, true);
+        view.set(p, 'dir');
+      }
+      done.push(name);
+    }
+    return done.join('/');
+  };
+  const join = (dir: string, name: string): string => (dir ? `${dir}/${name}` : name);
+  const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+  for (const ops of layers) {
+    for (const o of ops) {
+      if (o.kind !== 'opaque') continue;
+      const parent = parentDir(o.dir, false);
+      if (parent !== null && view.get(join(parent, base(o.dir))) === 'dir') dropTree(join(parent, base(o.dir)), false);
+    }
+    for (const o of ops) {
+      if (o.kind !== 'whiteout') continue;
+      const parent = parentDir(o.path, false);
+      if (parent !== null) dropTree(join(parent, base(o.path)), true);
+    }
+    for (const o of ops) {
+      // Whiteout markers create nothing: only real entries (and their parents) appear.
+      if (o.kind === 'whiteout' || o.kind === 'opaque') continue;
+      const parent = parentDir(o.path, true) ?? (parentDir(o.path, true, false) as string);
+      const p = join(parent, base(o.path));
       if (o.kind === 'dir') {
         if (view.get(p) !== 'dir') { dropTree(p, true); view.set(p, 'dir'); }
       } else {

@@ -157,6 +157,21 @@ describe('walkImage: analyzers', () => {
     });
   });
 
+  test('a file written through a symlinked parent keeps its fragment; a later whiteout through the link drops it', async () => {
+    await withTempDir(async (dir) => {
+      const layers: LayerSpec[] = [
+        { files: [{ path: 'usr/lib/', type: 'dir' }, { path: 'lib', type: 'symlink', linkname: '/usr/lib' }] },
+        { files: [file('lib/os-release', 'ID=x'), file('lib/gone', 'g')] },
+        { files: [{ path: 'lib/.wh.gone' }] },
+      ];
+      const source = await layoutSource(dir, { layers });
+      const rec = recordingAnalyzer('r', (p) => p.startsWith('lib/'));
+      const r = await walkImage(source, { analyzers: [rec.analyzer], collectTree: true });
+      assert.deepEqual(renderTree(r.tree ?? []), ['lib -> /usr/lib', 'usr/', 'usr/lib/', 'usr/lib/os-release']);
+      assert.deepEqual(rec.finalized.map((f) => [f.path, f.layerIndex]), [['lib/os-release', 1]]);
+    });
+  });
+
   test('analyzer errors and oversized files become warnings; the scan goes on', async () => {
     await withTempDir(async (dir) => {
       const source = await layoutSource(dir, { layers: [{ files: [file('big', 'x'.repeat(100)), file('bad'), file('good')] }] });

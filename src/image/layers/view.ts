@@ -6,6 +6,7 @@
  */
 import type { FileMeta } from '../types.ts';
 import { compareBytes } from './paths.ts';
+import { MAX_SYMLINK_HOPS } from './resolve.ts';
 
 /** One layer's changeset, metadata only. Paths are normalised; whiteout entries are already split out. */
 export interface LayerChanges {
@@ -39,53 +40,87 @@ export class OverlayView {
     for (const entry of layer.entries) this.write(entry, layer);
   }
 
+  /**
+   * The directory node that holds the last component of `names`, following symlinks met on the
+   * way (chroot-like: absolute targets start at the image root, `..` stops there), as extraction
+   * with securejoin (umoci) or containerd's RootPath does: a tar entry `lib/x` under a lower
+   * layer's `lib -> usr/lib` lands in `usr/lib/x`. With `create`, missing or non-directory
+   * components become directories created by that layer; without, the walk gives up.
+   */
+  private parentOf(names: string[], create: LayerChanges | undefined, followLinks = true): Node | undefined {
+    const stack: Node[] = [this.root];
+    let pending = names.slice(0, -1);
+    let hops = 0;
+    while (pending.length) {
+      const name = pending.shift() as string;
+      if (name === '' || name === '.') continue;
+      if (name === '..') {
+        if (stack.length > 1) stack.pop();
+        continue;
+      }
+      const dir = stack[stack.length - 1] as Node;
+      let child = dir.children?.get(name);
+      if (followLinks && child?.meta?.type === 'symlink' && child.meta.linkname !== undefined && hops < MAX_SYMLINK_HOPS) {
+        hops++;
+        if (child.meta.linkname.startsWith('/')) stack.length = 1;
+        pending = [...child.meta.linkname.split('/'), ...pending];
+        continue;
+      }
+      if (!child || child.children === undefined) {
+        // Through a link onto a file, extraction would fail (ENOTDIR); never clobber that file.
+        if (!create || (child && hops > 0)) return undefined;
+        child = { meta: undefined, implicitLayer: create.layerIndex, implicitDigest: create.layerDigest, children: new Map() };
+        (dir.children as Map<string, Node>).set(name, child);
+      }
+      stack.push(child);
+    }
+    return stack[stack.length - 1];
+  }
+
   private lookup(path: string): Node | undefined {
     if (path === '') return this.root;
-    let node: Node | undefined = this.root;
-    for (const name of path.split('/')) {
-      node = node.children?.get(name);
-      if (!node) return undefined;
-    }
-    return node;
+    const names = path.split('/');
+    return this.parentOf(names, undefined)?.children?.get(names[names.length - 1] as string);
   }
 
   private remove(path: string): void {
     if (path === '') return;
-    const slash = path.lastIndexOf('/');
-    const parent = this.lookup(slash < 0 ? '' : path.slice(0, slash));
-    parent?.children?.delete(slash < 0 ? path : path.slice(slash + 1));
+    const names = path.split('/');
+    this.parentOf(names, undefined)?.children?.delete(names[names.length - 1] as string);
   }
 
   private write(entry: FileMeta, layer: LayerChanges): void {
     if (entry.path === '') return; // the root entry (`./`) carries nothing we list
     const names = entry.path.split('/');
-    let node = this.root;
-    for (let i = 0; i < names.length - 1; i++) {
-      const name = names[i] as string;
-      let child = node.children?.get(name);
-      // A parent that is missing, or that a lower layer had as a file or symlink, becomes a directory:
-      // extraction creates missing parents, and a changeset that writes below a path owns it as a dir.
-      if (!child || child.children === undefined) {
-        child = { meta: undefined, implicitLayer: layer.layerIndex, implicitDigest: layer.layerDigest, children: new Map() };
-        (node.children as Map<string, Node>).set(name, child);
-      }
-      node = child;
-    }
+    // A link that leads onto a file cannot be a parent: then the link itself is replaced by a directory.
+    const parent = (this.parentOf(names, layer) ?? this.parentOf(names, layer, false)) as Node;
+    const children = parent.children as Map<string, Node>;
     const last = names[names.length - 1] as string;
-    const existing = node.children?.get(last);
+    const existing = children.get(last);
     if (entry.type === 'dir') {
       // Directory over directory merges (keeps lower contents, takes the new metadata).
       if (existing?.children) { existing.meta = entry; return; }
-      (node.children as Map<string, Node>).set(last, { meta: entry, implicitLayer: layer.layerIndex, implicitDigest: layer.layerDigest, children: new Map() });
+      children.set(last, { meta: entry, implicitLayer: layer.layerIndex, implicitDigest: layer.layerDigest, children: new Map() });
       return;
     }
-    (node.children as Map<string, Node>).set(last, { meta: entry, implicitLayer: layer.layerIndex, implicitDigest: layer.layerDigest, children: undefined });
+    children.set(last, { meta: entry, implicitLayer: layer.layerIndex, implicitDigest: layer.layerDigest, children: undefined });
   }
 
   /** The entry that finally owns `path`, or undefined if it is absent from the final filesystem. */
   finalEntry(path: string): FileMeta | undefined {
     const node = this.lookup(path);
     return node?.meta;
+  }
+
+  /** The entries present in the final filesystem (by identity). */
+  survivors(): Set<FileMeta> {
+    const out = new Set<FileMeta>();
+    const visit = (node: Node): void => {
+      if (node.meta) out.add(node.meta);
+      if (node.children) for (const child of node.children.values()) visit(child);
+    };
+    visit(this.root);
+    return out;
   }
 
   /** Every path of the final filesystem, sorted by bytes, parents before children. */
