@@ -49,8 +49,8 @@ const UNICODE_DIGIT = /\p{Nd}/u;
 function isDigitChar(c: string): boolean {
   const code = c.charCodeAt(0);
   if (code < 128) return code >= 48 && code <= 57;
-  // Java tests one UTF-16 unit at a time, so digits outside the BMP are letters to Maven.
-  return c.length === 1 && UNICODE_DIGIT.test(c);
+  // One UTF-16 unit, as Java's Character.isDigit(char): digits outside the BMP are letters to Maven.
+  return code < 0xd800 || code > 0xdfff ? UNICODE_DIGIT.test(c) : false;
 }
 
 function toAsciiDigits(s: string): string {
@@ -103,17 +103,17 @@ export function parseMaven(input: string): MavenItem {
   const stack: MavenItem[][] = [root];
   let isDigit = false;
   let start = 0;
-  const chars = Array.from(version); // Java indexes UTF-16 units; surrogates are never digits, so code points are fine
+  // Java walks UTF-16 units (`charAt`), and so does this loop.
   let pos = 0;
-  const text = (from: number, to: number): string => chars.slice(from, to).join('');
+  const text = (from: number, to: number): string => version.slice(from, to);
   const openList = (): void => {
     const child: MavenItem[] = [];
     list.push({ kind: 'list', items: child });
     list = child;
     stack.push(child);
   };
-  for (pos = 0; pos < chars.length; pos++) {
-    const c = chars[pos] as string;
+  for (pos = 0; pos < version.length; pos++) {
+    const c = version[pos] as string;
     if (c === '.') {
       list.push(pos === start ? { kind: 'int', digits: '0' } : parseItem(isDigit, text(start, pos)));
       start = pos + 1;
@@ -139,9 +139,9 @@ export function parseMaven(input: string): MavenItem {
       isDigit = false;
     }
   }
-  if (chars.length > start) {
+  if (version.length > start) {
     if (!isDigit && list.length > 0) openList(); // a trailing `.X` counts as `-X` too
-    list.push(parseItem(isDigit, text(start, chars.length)));
+    list.push(parseItem(isDigit, text(start, version.length)));
   }
   while (stack.length) normalize(stack.pop() as MavenItem[]);
   return { kind: 'list', items: root };
