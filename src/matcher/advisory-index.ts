@@ -12,6 +12,8 @@ export interface AffectedRow {
   /** Row id of the affected entry (stable within one snapshot). */
   row: number;
   rid: number;
+  /** The advisory's id (details are fetched only for matches). */
+  advisoryId: string;
   /** Normalised lookup keys. */
   ecosystem: string;
   name: string;
@@ -42,7 +44,10 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
   private readonly db: Database.Database;
   private readonly rowCache = new Map<number, AffectedRow>();
   private readonly detailCache = new Map<number, AdvisoryDetail>();
-  private readonly lookupStatements = new Map<number, Database.Statement<string[], { row: number; rid: number; ecosystem: string; name: string; data: string }>>();
+  private readonly lookupStatements = new Map<number, Database.Statement<string[], { row: number; rid: number; id: string; ecosystem: string; name: string; data: string }>>();
+  /** (ecosystem, name) → rows; bounded so a long-running worker does not grow without limit. */
+  private readonly keyCache = new Map<string, AffectedRow[]>();
+  private static readonly KEY_CACHE_LIMIT = 200_000;
   private readonly detailStmt: Database.Statement<[number], { id: string; detail: string; withdrawn: string | null }>;
   private readonly aliasStmt: Database.Statement<[string, string], { rid: number }>;
 
@@ -63,7 +68,10 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
   private statement(n: number) {
     let stmt = this.lookupStatements.get(n);
     if (!stmt) {
-      stmt = this.db.prepare(`SELECT rowid AS row, rid, ecosystem, name, data FROM affected WHERE ecosystem = ? AND name IN (${new Array(n).fill('?').join(',')})`);
+      stmt = this.db.prepare(
+        `SELECT f.rowid AS row, f.rid, a.id, f.ecosystem, f.name, f.data FROM affected f JOIN advisories a ON a.rid = f.rid
+         WHERE f.ecosystem = ? AND f.name IN (${new Array(n).fill('?').join(',')})`,
+      );
       this.lookupStatements.set(n, stmt);
     }
     return stmt;
@@ -79,20 +87,33 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
       else byKey.set(key, [n]);
     }
     const result = new Map<string, AffectedRow[]>();
-    const keys = [...byKey.keys()];
-    for (let i = 0; i < keys.length; i += BATCH) {
-      const batch = keys.slice(i, i + BATCH);
+    const missing: string[] = [];
+    const give = (key: string, rows: AffectedRow[]) => {
+      if (rows.length) for (const original of byKey.get(key) ?? []) result.set(original, rows);
+    };
+    for (const key of byKey.keys()) {
+      const cached = this.keyCache.get(`${eco}\0${key}`);
+      if (cached) give(key, cached);
+      else missing.push(key);
+    }
+    if (this.keyCache.size + missing.length > SqliteAdvisoryIndex.KEY_CACHE_LIMIT) {
+      this.keyCache.clear();
+      this.rowCache.clear();
+    }
+    for (let i = 0; i < missing.length; i += BATCH) {
+      const batch = missing.slice(i, i + BATCH);
+      const found = new Map<string, AffectedRow[]>(batch.map((k) => [k, []]));
       for (const r of this.statement(batch.length).all(eco, ...batch)) {
         let row = this.rowCache.get(r.row);
         if (!row) {
-          row = { row: r.row, rid: r.rid, ecosystem: r.ecosystem, name: r.name, data: JSON.parse(r.data) as StoredAffected };
+          row = { row: r.row, rid: r.rid, advisoryId: r.id, ecosystem: r.ecosystem, name: r.name, data: JSON.parse(r.data) as StoredAffected };
           this.rowCache.set(r.row, row);
         }
-        for (const original of byKey.get(r.name) ?? []) {
-          const list = result.get(original);
-          if (list) list.push(row);
-          else result.set(original, [row]);
-        }
+        found.get(r.name)?.push(row);
+      }
+      for (const [key, rows] of found) {
+        this.keyCache.set(`${eco}\0${key}`, rows);
+        give(key, rows);
       }
     }
     return result;

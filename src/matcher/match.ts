@@ -70,24 +70,27 @@ export function queryFor(pkg: Package, os: OSInfo | undefined): MatchQuery | und
   return { ecosystem, name: pkg.name, version: pkg.version, via: 'binary' };
 }
 
-interface Hit {
+interface Evaluation {
   row: AffectedRow;
-  detail: AdvisoryDetail;
   verdict: RangeVerdict;
   confidence: 'high' | 'low';
   query: MatchQuery;
 }
 
-function fixStatusOf(hit: Hit): FixStatus {
+interface Hit extends Evaluation {
+  detail: AdvisoryDetail;
+}
+
+function fixStatusOf(hit: Evaluation): FixStatus {
   if (hit.verdict.fixed) return 'fixed';
   const declared = hit.row.data.ecosystem_specific?.fix_status;
   return declared === 'will_not_fix' ? 'will_not_fix' : 'affected';
 }
 
-function evidenceOf(hit: Hit): MatchEvidence {
+function evidenceOf(hit: Evaluation): MatchEvidence {
   const scheme = hit.verdict.schemes.join('+') || 'none';
   return {
-    advisory: hit.detail.id,
+    advisory: hit.row.advisoryId,
     ecosystem: hit.row.data.ecosystem,
     package: hit.row.data.name,
     range: hit.verdict.rangeText,
@@ -116,13 +119,19 @@ class Matcher {
     return s;
   }
 
-  evaluate(query: MatchQuery, row: AffectedRow): Hit {
+  /** `trace: false` skips building evidence text (most rows do not match; callers re-run with trace for those that do). */
+  evaluate(query: MatchQuery, row: AffectedRow, trace = true): Evaluation {
     const resolution = this.scheme(query.ecosystem);
     const choice: SchemeChoice = { ecosystem: resolution.scheme, semver: this.semver };
-    const verdict = evaluateAffected(query.version, row.data, choice);
+    const verdict = evaluateAffected(query.version, row.data, choice, trace);
     const onlySemver = verdict.schemes.length > 0 && verdict.schemes.every((s) => s === 'semver');
     const confidence = onlySemver ? 'high' : resolution.confidence;
-    return { row, detail: this.index.advisory(row.rid), verdict, confidence, query };
+    return { row, verdict, confidence, query };
+  }
+
+  /** Details are read only for matches: most rows a package meets do not affect it. */
+  hit(evaluation: Evaluation): Hit {
+    return { ...evaluation, detail: this.index.advisory(evaluation.row.rid) };
   }
 }
 
@@ -337,11 +346,12 @@ export function matchPackages(
       for (const row of rows) {
         if (seenRows.has(row.row)) continue;
         seenRows.add(row.row);
-        const hit = matcher.evaluate(query, row);
-        for (const p of hit.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${hit.detail.id}: ${p}`);
-        if (!hit.verdict.affected) continue;
-        if (hit.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${hit.detail.id} with the generic version scheme (low confidence)`);
-        hits.push(hit);
+        const quick = matcher.evaluate(query, row, false);
+        for (const p of quick.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${row.advisoryId}: ${p}`);
+        if (!quick.verdict.affected) continue;
+        const evaluation = matcher.evaluate(query, row, true);
+        if (evaluation.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${row.advisoryId} with the generic version scheme (low confidence)`);
+        hits.push(matcher.hit(evaluation));
       }
       const scheme = matcher.scheme(query.ecosystem).scheme;
       templates = hits.length ? groupHits(hits).map((g) => buildTemplate(g, scheme, query.ecosystem)) : [];
@@ -399,7 +409,7 @@ export function explainMatch(pkg: Package, os: OSInfo | undefined, index: Adviso
   const rows = index.lookup(query.ecosystem, [query.name]).get(query.name) ?? [];
   for (const row of rows) {
     if (!wanted.has(row.rid)) continue;
-    const hit = matcher.evaluate(query, row);
+    const hit = matcher.hit(matcher.evaluate(query, row));
     result.candidates.push({
       advisory: hit.detail.id,
       aliases: [...(hit.detail.aliases ?? []), ...(hit.detail.upstream ?? [])],

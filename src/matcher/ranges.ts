@@ -60,6 +60,23 @@ function isZero(e: FlatEvent): boolean {
   return e.kind === 'introduced' && e.version === '0';
 }
 
+/** Sorted events per range and scheme: the same advisory rows are evaluated for many packages. */
+const sortedCache = new WeakMap<RangeInput, Map<string, FlatEvent[]>>();
+function sortedEvents(range: RangeInput, scheme: VersionScheme): FlatEvent[] {
+  let byScheme = sortedCache.get(range);
+  if (!byScheme) sortedCache.set(range, (byScheme = new Map()));
+  let sorted = byScheme.get(scheme.id);
+  if (!sorted) {
+    sorted = flatten(range.events).sort((a, b) => {
+      if (isZero(a)) return isZero(b) ? 0 : -1;
+      if (isZero(b)) return 1;
+      return scheme.compare(a.version, b.version);
+    });
+    byScheme.set(scheme.id, sorted);
+  }
+  return sorted;
+}
+
 /** Human text of one range: `>=1.0.0, <1.2.3` pairs joined by ` || `. */
 export function describeRange(events: OsvEvent[]): string {
   const parts: string[] = [];
@@ -86,14 +103,10 @@ function symbol(c: number): string {
  * Evaluates one OSV range for `version`. Throws InvalidVersionError (from the scheme) when the
  * installed version or an event version cannot be ordered.
  */
-export function evaluateRange(version: string, range: RangeInput, scheme: VersionScheme, comparisons: string[]): { affected: boolean; fixed: string | null } {
-  const events = flatten(range.events);
+export function evaluateRange(version: string, range: RangeInput, scheme: VersionScheme, comparisons: string[] | undefined): { affected: boolean; fixed: string | null } {
   const cmp = (a: string, b: string): number => scheme.compare(a, b);
-  const sorted = [...events].sort((a, b) => {
-    if (isZero(a)) return isZero(b) ? 0 : -1;
-    if (isZero(b)) return 1;
-    return cmp(a.version, b.version);
-  });
+  const sorted = sortedEvents(range, scheme);
+  const note = comparisons ? (line: string) => comparisons.push(line) : () => {};
   let affected = false;
   let fixed: string | null = null;
   const limits = sorted.filter((e) => e.kind === 'limit');
@@ -102,22 +115,22 @@ export function evaluateRange(version: string, range: RangeInput, scheme: Versio
     if (e.kind === 'limit') continue;
     if (isZero(e)) {
       affected = true;
-      comparisons.push(`${version} >= 0 (introduced, any version)`);
+      note(`${version} >= 0 (introduced, any version)`);
       continue;
     }
     const c = cmp(version, e.version);
     if (e.kind === 'introduced') {
       if (c >= 0) affected = true;
-      comparisons.push(`${version} ${symbol(c)} ${e.version} (introduced, ${scheme.id})`);
+      if (comparisons) note(`${version} ${symbol(c)} ${e.version} (introduced, ${scheme.id})`);
     } else if (e.kind === 'fixed') {
-      comparisons.push(`${version} ${symbol(c)} ${e.version} (fixed, ${scheme.id})`);
+      if (comparisons) note(`${version} ${symbol(c)} ${e.version} (fixed, ${scheme.id})`);
       if (c >= 0) affected = false;
       else {
         if (affected) fixed = e.version;
         break;
       }
     } else {
-      comparisons.push(`${version} ${symbol(c)} ${e.version} (last_affected, ${scheme.id})`);
+      if (comparisons) note(`${version} ${symbol(c)} ${e.version} (last_affected, ${scheme.id})`);
       if (c > 0) affected = false;
       else break;
     }
@@ -125,7 +138,7 @@ export function evaluateRange(version: string, range: RangeInput, scheme: Versio
   }
   if (affected && limits.length) {
     const below = limits.some((l) => cmp(version, l.version) < 0);
-    comparisons.push(`${version} ${below ? 'below' : 'not below'} limit ${limits.map((l) => l.version).join('/')} (${scheme.id})`);
+    if (comparisons) note(`${version} ${below ? 'below' : 'not below'} limit ${limits.map((l) => l.version).join('/')} (${scheme.id})`);
     if (!below) affected = false;
   }
   return { affected, fixed: affected ? fixed : null };
@@ -136,8 +149,9 @@ export function evaluateRange(version: string, range: RangeInput, scheme: Versio
  * matching ranges the fix reported is the highest of their fixes (the version that clears all of
  * them), and null if any matching range has no fix.
  */
-export function evaluateAffected(version: string, entry: AffectedInput, schemes: SchemeChoice): RangeVerdict {
+export function evaluateAffected(version: string, entry: AffectedInput, schemes: SchemeChoice, trace = true): RangeVerdict {
   const verdict: RangeVerdict = { affected: false, fixed: null, rangeText: '', comparisons: [], schemes: [], problems: [] };
+  const comparisons = trace ? verdict.comparisons : undefined;
   const texts: string[] = [];
   const fixes: (string | null)[] = [];
   let fixScheme: VersionScheme = schemes.ecosystem;
@@ -145,9 +159,9 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
   for (const range of entry.ranges ?? []) {
     if (range.type !== 'ECOSYSTEM' && range.type !== 'SEMVER') continue;
     const scheme = range.type === 'SEMVER' ? schemes.semver : schemes.ecosystem;
-    texts.push(describeRange(range.events));
+    if (trace) texts.push(describeRange(range.events));
     try {
-      const r = evaluateRange(version, range, scheme, verdict.comparisons);
+      const r = evaluateRange(version, range, scheme, comparisons);
       used.add(scheme.id);
       if (r.affected) {
         verdict.affected = true;
@@ -170,10 +184,10 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
         return false;
       }
     }));
-    texts.push(`versions list (${entry.versions.length})`);
+    if (trace) texts.push(`versions list (${entry.versions.length})`);
     if (exact) {
       verdict.affected = true;
-      verdict.comparisons.push(`${version} listed in the advisory's affected versions`);
+      comparisons?.push(`${version} listed in the advisory's affected versions`);
       used.add(schemes.ecosystem.id);
       // The list carries no fix; take the lowest fix above the version from any range, if there is one.
       fixes.push(lowestFixAbove(version, entry.ranges ?? [], schemes));

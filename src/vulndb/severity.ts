@@ -55,6 +55,18 @@ export interface SeverityChoice {
   vendor: Record<string, string>;
 }
 
+const scoreCache = new Map<string, CvssScore | null>();
+/** Vectors repeat across findings; scores are cached (bounded: cleared past 50,000 distinct vectors). */
+function scoreCached(vector: string): CvssScore | undefined {
+  let hit = scoreCache.get(vector);
+  if (hit === undefined) {
+    if (scoreCache.size > 50_000) scoreCache.clear();
+    hit = tryScoreCvss(vector) ?? null;
+    scoreCache.set(vector, hit);
+  }
+  return hit ?? undefined;
+}
+
 const VERSION_RANK: Record<CvssScore['version'], number> = { '4.0': 4, '3.1': 3, '3.0': 2, '2.0': 1 };
 const SOURCE_RANK = (s: string | undefined): number => (s === 'nvd' ? 0 : s === 'ghsa' ? 1 : 2);
 
@@ -74,8 +86,8 @@ export function selectSeverity(inputs: SeverityInput[], osDistro?: string): Seve
         const key = `${source}|${s.score}`;
         if (seenVectors.has(key)) continue;
         seenVectors.add(key);
-        const scored = tryScoreCvss(s.score, source);
-        if (scored) cvss.push(scored);
+        const scored = scoreCached(s.score);
+        if (scored) cvss.push({ ...scored, source });
       } else if (s.type.toLowerCase() === 'ubuntu') vendor.ubuntu ??= s.score;
     }
     const urgency = input.ecosystemSpecific?.urgency;
