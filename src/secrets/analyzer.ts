@@ -81,12 +81,25 @@ export function createSecretAnalyzer(rules: SecretRules, opts: SecretScanOptions
   };
 }
 
+const configRuleCache = new WeakMap<SecretRules, SecretRules>();
+
+/** Path allow-lists describe files; config pseudo-paths (`config:label:org.example.x`) are not files. */
+function configRules(rules: SecretRules): SecretRules {
+  let r = configRuleCache.get(rules);
+  if (!r) {
+    r = { ...rules, allow: rules.allow.filter((l) => l.paths.length === 0) };
+    configRuleCache.set(rules, r);
+  }
+  return r;
+}
+
 /**
  * Secrets in the image config: ENV (`config:env`), labels (`config:label:KEY`) and history
  * `created_by` (`config:history[N]`, N = index in the config's history, empty layers included),
  * where `ARG`/`--build-arg` values and `RUN export X=...` end up.
  */
-export function scanImageConfig(config: ImageConfig, rules: SecretRules): SecretFinding[] {
+export function scanImageConfig(config: ImageConfig, allRules: SecretRules): SecretFinding[] {
+  const rules = configRules(allRules);
   const out: SecretFinding[] = [];
   const seen = new Set<string>();
   const add = (findings: SecretFinding[], line?: number): void => {

@@ -114,6 +114,7 @@ const SPECS: RuleSpec[] = [
     keywords: ['_authtoken', '_auth', '_password'],
     regex: /(?:_authToken|_auth|_password)\s*=\s*["']?([A-Za-z0-9+/=_.:-]{16,512})/g,
     group: 1,
+    path: /(?:^|\/)\.?(?:npmrc|yarnrc(?:\.yml)?)$/,
     allowSecret: [/^\$\{?[A-Za-z_]/],
   },
   { id: 'pypi-upload-token', category: 'PyPI', severity: 'HIGH', title: 'PyPI upload token', keywords: ['pypi-ageichlwas5vcmc'], regex: /pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}/g },
@@ -331,7 +332,7 @@ const SPECS: RuleSpec[] = [
     entropy: 3.5,
     requireDigit: true,
     yieldsToSpecific: true,
-    allowSecret: [PLACEHOLDER, /^[a-z]+(?:[._-][a-z]+)+$/i, /^[a-z_]+\.[a-z_.]+\(?/i],
+    allowSecret: [PLACEHOLDER, /example|dummy|sample|placeholder/i, /^[a-z]+(?:[._-][a-z]+)+$/i, /^[a-z_]+\.[a-z_.]+\(?/i],
   },
 ];
 
