@@ -72,6 +72,41 @@ export function looksLikeExecutable(filePath: string, mode: number): boolean {
   return (mode & 0o111) !== 0 || BINARY_EXTENSIONS.has(ext);
 }
 
+// Java class files share the 0xcafebabe magic; their next word (minor/major version) is ≥ 45,
+// while real universal binaries hold a handful of architectures (Go's debug/macho uses 20 too).
+const MAX_FAT_ARCHES = 20;
+
+/**
+ * The thin images inside a Mach-O universal ("fat") binary, in header order, or undefined when
+ * `buf` is not one. Slices are views of `buf`; ones that do not fit in the file are left out.
+ */
+export function machOFatSlices(buf: Buffer): Buffer[] | undefined {
+  if (buf.length < 8) return undefined;
+  const magic = buf.readUInt32BE(0);
+  if (magic !== 0xcafebabe && magic !== 0xcafebabf) return undefined;
+  const count = buf.readUInt32BE(4);
+  if (count === 0 || count > MAX_FAT_ARCHES) return undefined;
+  const is64 = magic === 0xcafebabf;
+  const entrySize = is64 ? 32 : 20;
+  if (8 + count * entrySize > buf.length) return undefined;
+  const slices: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = 8 + i * entrySize;
+    const offset = is64 ? Number(buf.readBigUInt64BE(e + 8)) : buf.readUInt32BE(e + 8);
+    const size = is64 ? Number(buf.readBigUInt64BE(e + 16)) : buf.readUInt32BE(e + 12);
+    if (offset < 8 || size < 4 || offset + size > buf.length) continue;
+    const slice = buf.subarray(offset, offset + size);
+    if (detectExecutableFormat(slice) === 'macho') slices.push(slice);
+  }
+  return slices;
+}
+
+/** The executable images in a file: the file itself, or each architecture of a universal binary. */
+export function executableImages(buf: Buffer): Buffer[] {
+  if (detectExecutableFormat(buf)) return [buf];
+  return machOFatSlices(buf) ?? [];
+}
+
 /** Identifies the format from the first bytes; cheap enough to call on every executable in an image. */
 export function detectExecutableFormat(buf: Uint8Array): ExecutableFormat | undefined {
   if (buf.length < 4) return undefined;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, AnalyzerInput, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { detectExecutableFormat, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
+import { executableImages, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
 import { parseModinfo, readGoBuildInfo, type GoBuildInfo } from './buildinfo.ts';
 import { isLocalModulePath, parseGoMod, parseGoSum, resolveGoModRequires } from './gomod.ts';
 
@@ -119,15 +119,18 @@ export const goBinaryAnalyzer: Analyzer<PackageDraft[]> = {
     return isRegularContent(meta) && meta.size >= 64 && looksLikeExecutable(filePath, meta.mode);
   },
   analyze({ path: filePath, content }: AnalyzerInput) {
-    if (!detectExecutableFormat(content)) return undefined;
-    let raw;
-    try {
-      raw = readGoBuildInfo(content, parseExecutable(content));
-    } catch (err) {
-      throw new Error(`${filePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    // Universal binaries carry one image per architecture, built from the same modules: the
+    // first image with build info speaks for the file.
+    for (const image of executableImages(content)) {
+      let raw;
+      try {
+        raw = readGoBuildInfo(image, parseExecutable(image));
+      } catch (err) {
+        throw new Error(`${filePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      if (raw) return goBinaryPackages(parseModinfo(raw.goVersion, raw.modinfo));
     }
-    if (!raw) return undefined;
-    return goBinaryPackages(parseModinfo(raw.goVersion, raw.modinfo));
+    return undefined;
   },
   finalize(fragments) {
     return { packages: withLocations(fragments) };

@@ -4,7 +4,7 @@
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { detectExecutableFormat, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
+import { executableImages, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
 import { parseCargoLock, parseCargoManifestDeps, type CargoManifestDeps } from './cargo-lock.ts';
 import { readAuditableData } from './auditable.ts';
 
@@ -145,12 +145,14 @@ export const rustBinaryAnalyzer: Analyzer<PackageDraft[]> = {
     return isRegularContent(meta) && meta.size >= 64 && looksLikeExecutable(filePath, meta.mode);
   },
   analyze({ path: filePath, content }) {
-    if (!detectExecutableFormat(content)) return undefined;
     let pkgs;
-    try {
-      pkgs = readAuditableData(content, parseExecutable(content));
-    } catch (err) {
-      throw new Error(`${filePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    for (const image of executableImages(content)) {
+      try {
+        pkgs = readAuditableData(image, parseExecutable(image));
+      } catch (err) {
+        throw new Error(`${filePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      if (pkgs) break;
     }
     if (!pkgs) return undefined;
     const root = pkgs.find((p) => p.root);

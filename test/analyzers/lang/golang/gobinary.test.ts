@@ -103,6 +103,33 @@ describe('Go binaries built by the installed toolchain', () => {
     assert.deepEqual([exe('darwin-arm64').format, exe('darwin-arm64').pointerSize], ['macho', 8]);
   });
 
+  test('universal (fat) Mach-O: the build info of its first Go image; Java class files are not fat binaries', async (t) => {
+    if (!requireOrSkip(t, HAVE_GO, 'go toolchain (golang-go)')) return;
+    const { binaries } = await goBuilds();
+    const thin = readFileSync(binaries['darwin-arm64'] as string);
+    const align = 1 << 14;
+    const first = align;
+    const second = first + Math.ceil(thin.length / align) * align;
+    const fat = Buffer.alloc(second + thin.length);
+    fat.writeUInt32BE(0xcafebabe, 0);
+    fat.writeUInt32BE(2, 4);
+    for (const [i, [cpu, offset]] of [[0x01000007, first], [0x0100000c, second]].entries()) {
+      const e = 8 + i * 20;
+      fat.writeUInt32BE(cpu as number, e);
+      fat.writeUInt32BE(offset as number, e + 8);
+      fat.writeUInt32BE(thin.length, e + 12);
+      fat.writeUInt32BE(14, e + 16);
+    }
+    thin.copy(fat, first);
+    thin.copy(fat, second);
+    const fromFat = await goBinaryAnalyzer.analyze({ path: 'bin/tool', content: fat, meta: meta('bin/tool', fat.length) });
+    const fromThin = await goBinaryAnalyzer.analyze({ path: 'bin/tool', content: thin, meta: meta('bin/tool', thin.length) });
+    assert.ok(fromThin && fromThin.length === 5);
+    assert.deepEqual(fromFat, fromThin);
+    const classFile = Buffer.from([0xca, 0xfe, 0xba, 0xbe, 0x00, 0x00, 0x00, 0x34, ...new Array(120).fill(0)]);
+    assert.equal(await goBinaryAnalyzer.analyze({ path: 'x/A.class', content: classFile, meta: meta('x/A.class', classFile.length) }), undefined);
+  });
+
   test('analyzer: required by executable bit, analyze + finalize with locations', async (t) => {
     if (!requireOrSkip(t, HAVE_GO, 'go toolchain (golang-go)')) return;
     const { binaries } = await goBuilds();
