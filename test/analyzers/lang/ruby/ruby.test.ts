@@ -1,7 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
 import { haveSharedData, requireOrSkip } from '../../../helpers/shared-data.ts';
 import { parseGemspec } from '../../../../src/analyzers/lang/ruby/gemspec.ts';
 import { parseGemfileLock } from '../../../../src/analyzers/lang/ruby/gemfile-lock.ts';
@@ -111,4 +114,60 @@ test('the host\'s installed gems (every GEM_PATH specification) equal what RubyG
   const want = [...new Set(execFileSync('ruby', ['-e', script], { encoding: 'utf8' }).trim().split('\n'))].sort();
   assert.ok(want.length > 10);
   assert.deepEqual(got, want);
+});
+
+describe('Gemfile.lock against Bundler itself', () => {
+  const rubyOk = spawnSync('ruby', ['-rbundler', '-e', 'exit 0'], { stdio: 'ignore' }).status === 0;
+  const oracle = (cwd: string, files: string[]): [string, string][][] => {
+    const script = 'require "bundler"; require "json"; out = ARGV.map { |f| Bundler::LockfileParser.new(File.read(f)).specs'
+      + '.reject { |s| s.source.instance_of?(Bundler::Source::Path) }.map { |s| [s.name, s.version.to_s] }.uniq }; puts JSON.generate(out)';
+    // Bundler locates the project (a Gemfile) even to parse a lockfile.
+    return JSON.parse(execFileSync('ruby', ['-e', script, ...files], { cwd, encoding: 'utf8' })) as [string, string][][];
+  };
+
+  test('bundle lock --local output and generated lockfiles parse like Bundler::LockfileParser', (t) => {
+    if (!requireOrSkip(t, rubyOk, 'ruby with bundler')) return;
+    const dir = mkdtempSync(path.join(tmpdir(), 'pw-gemlock-'));
+    try {
+      // 1. A real lockfile written by Bundler from gems installed on this host (no network).
+      writeFileSync(path.join(dir, 'Gemfile'), 'source "https://rubygems.org"\ngem "rake"\ngem "minitest"\ngem "test-unit"\ngem "rexml"\n');
+      execFileSync('ruby', ['-e', 'require "bundler"; require "bundler/cli"; Bundler::CLI.start(["lock", "--local"])'], { cwd: dir, stdio: 'ignore' });
+      const files = [path.join(dir, 'Gemfile.lock')];
+      // 2. Generated lockfiles covering GIT/PATH sources, platform variants and prerelease versions.
+      const gem = fc.record({
+        name: fc.stringMatching(/^[a-z][a-z0-9_-]{0,12}$/),
+        version: fc.tuple(fc.nat(30), fc.nat(30), fc.nat(30), fc.constantFrom('', '.pre', '.rc1', '.beta.2')).map(([a, b, c, d]) => `${a}.${b}.${c}${d}`),
+        platforms: fc.subarray(['', '-x86_64-linux', '-aarch64-linux-musl', '-java', '-x64-mingw-ucrt'], { minLength: 1 }),
+        deps: fc.array(fc.stringMatching(/^[a-z]{1,8}$/), { maxLength: 3 }),
+      });
+      const section = (kind: string, head: string, gems: { name: string; version: string; platforms: string[]; deps: string[] }[]): string =>
+        `${kind}\n${head}  specs:\n${gems.flatMap((g) => g.platforms.map((p) => `    ${g.name} (${g.version}${p})\n${g.deps.map((d) => `      ${d} (>= 0)\n`).join('')}`)).join('')}\n`;
+      const samples = fc.sample(fc.record({
+        gem: fc.uniqueArray(gem, { selector: (g) => g.name, maxLength: 8 }),
+        git: fc.uniqueArray(gem, { selector: (g) => g.name, maxLength: 2 }),
+        path: fc.uniqueArray(gem, { selector: (g) => g.name, maxLength: 2 }),
+      }), { numRuns: 40, seed: 11 });
+      samples.forEach((s, i) => {
+        const names = new Set(s.gem.map((g) => g.name));
+        const git = s.git.filter((g) => !names.has(g.name));
+        git.forEach((g) => names.add(g.name));
+        const local = s.path.filter((g) => !names.has(g.name));
+        const text = section('GIT', '  remote: https://example.invalid/x.git\n  revision: 0123456789abcdef0123456789abcdef01234567\n', git)
+          + section('PATH', '  remote: .\n', local)
+          + section('GEM', '  remote: https://rubygems.org/\n', s.gem)
+          + `PLATFORMS\n  ruby\n  x86_64-linux\n\nDEPENDENCIES\n${[...names].map((n) => `  ${n}\n`).join('')}\nBUNDLED WITH\n   2.3.27\n`;
+        const f = path.join(dir, `gen-${i}.lock`);
+        writeFileSync(f, text);
+        files.push(f);
+      });
+      const want = oracle(dir, files);
+      files.forEach((f, i) => {
+        const got = parseGemfileLock(readFileSync(f)).map((g) => `${g.name}@${g.version}`).sort();
+        assert.deepEqual(got, [...new Set((want[i] ?? []).map(([n, v]) => `${n}@${v}`))].sort(), f);
+      });
+      assert.ok((want[0] ?? []).length >= 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
