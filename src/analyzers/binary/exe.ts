@@ -107,6 +107,20 @@ export function executableImages(buf: Buffer): Buffer[] {
   return machOFatSlices(buf) ?? [];
 }
 
+/**
+ * Parses an image's headers, or undefined when they are malformed: a damaged or truncated file
+ * that merely starts with an executable magic is not ours to report on (like `go version`, which
+ * skips unrecognised files), so the language analyzers stay quiet instead of warning twice.
+ */
+export function tryParseExecutable(buf: Buffer): Executable | undefined {
+  try {
+    return parseExecutable(buf);
+  } catch (err) {
+    if (err instanceof ExecutableFormatError) return undefined;
+    throw err;
+  }
+}
+
 /** Identifies the format from the first bytes; cheap enough to call on every executable in an image. */
 export function detectExecutableFormat(buf: Uint8Array): ExecutableFormat | undefined {
   if (buf.length < 4) return undefined;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, AnalyzerInput, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { executableImages, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
+import { executableImages, isRegularContent, looksLikeExecutable, tryParseExecutable } from '../../binary/exe.ts';
 import { parseModinfo, readGoBuildInfo, type GoBuildInfo } from './buildinfo.ts';
 import { isLocalModulePath, parseGoMod, parseGoSum, resolveGoModRequires } from './gomod.ts';
 
@@ -122,9 +122,11 @@ export const goBinaryAnalyzer: Analyzer<PackageDraft[]> = {
     // Universal binaries carry one image per architecture, built from the same modules: the
     // first image with build info speaks for the file.
     for (const image of executableImages(content)) {
+      const exe = tryParseExecutable(image);
+      if (!exe) continue;
       let raw;
       try {
-        raw = readGoBuildInfo(image, parseExecutable(image));
+        raw = readGoBuildInfo(image, exe);
       } catch (err) {
         throw new Error(`${filePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }

@@ -4,7 +4,7 @@
 import { PackageURL } from 'packageurl-js';
 import type { Analyzer, Fragment } from '../../types.ts';
 import type { Package } from '../../../model/inventory.ts';
-import { executableImages, isRegularContent, looksLikeExecutable, parseExecutable } from '../../binary/exe.ts';
+import { executableImages, isRegularContent, looksLikeExecutable, tryParseExecutable } from '../../binary/exe.ts';
 import { parseCargoLock, parseCargoManifestDeps, type CargoManifestDeps } from './cargo-lock.ts';
 import { readAuditableData } from './auditable.ts';
 
@@ -147,8 +147,10 @@ export const rustBinaryAnalyzer: Analyzer<PackageDraft[]> = {
   analyze({ path: filePath, content }) {
     let pkgs;
     for (const image of executableImages(content)) {
+      const exe = tryParseExecutable(image);
+      if (!exe) continue;
       try {
-        pkgs = readAuditableData(image, parseExecutable(image));
+        pkgs = readAuditableData(image, exe);
       } catch (err) {
         throw new Error(`${filePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }

@@ -8,6 +8,8 @@ import { readAuditableData } from '../../../../src/analyzers/lang/rust/index.ts'
 import { parseExecutable } from '../../../../src/analyzers/binary/exe.ts';
 import type { FileMeta } from '../../../../src/image/types.ts';
 
+const meta: FileMeta = { path: 'bin/x', type: 'file', size: 1, mode: 0o755, layerIndex: 0, layerDigest: '' };
+
 const MODINFO = 'path\texample.com/x\nmod\texample.com/x\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.7\th1:abc=\n';
 
 describe('pointer-format build info in hand-made ELF files', () => {
@@ -24,6 +26,17 @@ describe('pointer-format build info in hand-made ELF files', () => {
   }
 });
 
+describe('damaged files', () => {
+  test('malformed headers are skipped quietly; corrupt build info behind a valid header is an error naming the file', async () => {
+    const elf = elfWithPointerBuildInfo({ is64: false, bigEndian: true, goVersion: 'go1.16.15', modinfo: MODINFO });
+    assert.equal(await goBinaryAnalyzer.analyze({ path: 'bin/cut', content: elf.subarray(0, 60), meta }), undefined);
+    const corrupt = Buffer.from(elf);
+    // The modinfo string header's length word (32-bit big-endian layout of synthetic-elf.ts).
+    corrupt.writeUInt32BE(0x7fffffff, 0x100 + 32 + 8 + 4);
+    await assert.rejects(async () => goBinaryAnalyzer.analyze({ path: 'bin/bad', content: corrupt, meta }), /^Error: bin\/bad: Go build info: string length 2147483647 out of range/);
+  });
+});
+
 /** Everything a reader may do with hostile bytes: return, or throw an Error. */
 function tolerant(fn: () => unknown): void {
   try {
@@ -32,8 +45,6 @@ function tolerant(fn: () => unknown): void {
     assert.ok(err instanceof Error, `non-Error thrown: ${String(err)}`);
   }
 }
-
-const meta: FileMeta = { path: 'bin/x', type: 'file', size: 1, mode: 0o755, layerIndex: 0, layerDigest: '' };
 
 function readers(bytes: Buffer): void {
   tolerant(() => parseExecutable(bytes));
