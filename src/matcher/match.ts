@@ -56,18 +56,40 @@ export function packageEcosystem(pkg: Package, os: OSInfo | undefined): string {
   return raw ? normalizeEcosystem(raw) : '';
 }
 
-export function queryFor(pkg: Package, os: OSInfo | undefined): MatchQuery | undefined {
+const RPM_FAMILIES = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'CentOS', 'Oracle Linux', 'Fedora', 'Amazon Linux', 'openSUSE', 'SUSE', 'Mariner', 'Azure Linux', 'Photon OS', 'Mageia', 'openEuler']);
+
+/**
+ * How a package is looked up, in order of preference. Debian/Ubuntu/Alpine feeds are keyed by
+ * SOURCE package (openssl, not libssl3) and judge the source version. rpm-distro OSV data names
+ * binary RPMs (AlmaLinux `openssl-libs`), so rpm packages are looked up by binary name and by source
+ * RPM name. CentOS has no feed of its own: its packages are also judged by RHEL data (`Red Hat:N`),
+ * as Trivy does.
+ */
+export function queriesFor(pkg: Package, os: OSInfo | undefined): MatchQuery[] {
   const ecosystem = packageEcosystem(pkg, os);
-  if (!ecosystem || !pkg.version) return undefined;
+  if (!ecosystem || !pkg.version) return [];
   if (isOsEcosystem(ecosystem)) {
-    // Distro advisories are keyed by source package (openssl, not libssl3), and judge its version.
-    if (pkg.source?.name) return { ecosystem, name: pkg.source.name, version: pkg.source.version || pkg.version, via: 'source' };
-    return { ecosystem, name: pkg.name, version: pkg.version, via: 'binary' };
+    const family = ecosystemBase(ecosystem);
+    const source: MatchQuery | undefined = pkg.source?.name ? { ecosystem, name: pkg.source.name, version: pkg.source.version || pkg.version, via: 'source' } : undefined;
+    const binary: MatchQuery = { ecosystem, name: pkg.name, version: pkg.version, via: 'binary' };
+    let queries: MatchQuery[];
+    if (RPM_FAMILIES.has(family) || pkg.type === 'rpm') queries = source && source.name !== binary.name ? [binary, source] : [binary];
+    else queries = [source ?? binary];
+    if (family === 'CentOS') {
+      const rhel = `Red Hat:${ecosystem.slice('CentOS:'.length).split('.')[0]}`;
+      queries = [...queries, ...queries.map((q) => ({ ...q, ecosystem: rhel }))];
+    }
+    return queries;
   }
   if (pkg.type === 'go-stdlib' || (ecosystem === 'Go' && (pkg.name === 'stdlib' || pkg.name === 'toolchain'))) {
-    return { ecosystem, name: pkg.name === 'toolchain' ? 'toolchain' : 'stdlib', version: normalizeGoStdlibVersion(pkg.version), via: 'binary' };
+    return [{ ecosystem, name: pkg.name === 'toolchain' ? 'toolchain' : 'stdlib', version: normalizeGoStdlibVersion(pkg.version), via: 'binary' }];
   }
-  return { ecosystem, name: pkg.name, version: pkg.version, via: 'binary' };
+  return [{ ecosystem, name: pkg.name, version: pkg.version, via: 'binary' }];
+}
+
+/** The first (preferred) lookup for a package; see queriesFor. */
+export function queryFor(pkg: Package, os: OSInfo | undefined): MatchQuery | undefined {
+  return queriesFor(pkg, os)[0];
 }
 
 interface Evaluation {
@@ -136,13 +158,14 @@ class Matcher {
 }
 
 /** Batched lookups: one query per ecosystem and batch of names. */
-function lookupAll(index: AdvisoryIndex, queries: (MatchQuery | undefined)[]): Map<string, Map<string, AffectedRow[]>> {
+function lookupAll(index: AdvisoryIndex, queries: MatchQuery[][]): Map<string, Map<string, AffectedRow[]>> {
   const byEcosystem = new Map<string, Set<string>>();
-  for (const q of queries) {
-    if (!q) continue;
-    let set = byEcosystem.get(q.ecosystem);
-    if (!set) byEcosystem.set(q.ecosystem, (set = new Set()));
-    set.add(q.name);
+  for (const list of queries) {
+    for (const q of list) {
+      let set = byEcosystem.get(q.ecosystem);
+      if (!set) byEcosystem.set(q.ecosystem, (set = new Set()));
+      set.add(q.name);
+    }
   }
   const out = new Map<string, Map<string, AffectedRow[]>>();
   for (const [eco, names] of byEcosystem) out.set(eco, index.lookup(eco, [...names]));
@@ -327,34 +350,35 @@ export function matchPackages(
   options: MatchOptions = {},
 ): { vulnerabilities: Vulnerability[]; warnings: string[] } {
   const matcher = new Matcher(index, options);
-  const queries = packages.map((p) => queryFor(p, os));
+  const queries = packages.map((p) => queriesFor(p, os));
   const found = lookupAll(index, queries);
   const vulnerabilities: Vulnerability[] = [];
   const warnings = new Set<string>();
   // The same (ecosystem, name, version) recurs across layers and lockfiles: evaluate it once.
   const templatesByQuery = new Map<string, FindingTemplate[]>();
   for (const [i, pkg] of packages.entries()) {
-    const query = queries[i];
-    if (!query) continue;
-    const rows = found.get(query.ecosystem)?.get(query.name);
-    if (!rows?.length) continue;
-    const key = `${query.ecosystem}\0${query.name}\0${query.version}\0${query.via}`;
+    const list = queries[i] ?? [];
+    if (!list.some((q) => found.get(q.ecosystem)?.get(q.name)?.length)) continue;
+    const key = list.map((q) => `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}`).join('\n');
     let templates = templatesByQuery.get(key);
     if (!templates) {
       const hits: Hit[] = [];
       const seenRows = new Set<number>();
-      for (const row of rows) {
-        if (seenRows.has(row.row)) continue;
-        seenRows.add(row.row);
-        const quick = matcher.evaluate(query, row, false);
-        for (const p of quick.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${row.advisoryId}: ${p}`);
-        if (!quick.verdict.affected) continue;
-        const evaluation = matcher.evaluate(query, row, true);
-        if (evaluation.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${row.advisoryId} with the generic version scheme (low confidence)`);
-        hits.push(matcher.hit(evaluation));
+      for (const query of list) {
+        for (const row of found.get(query.ecosystem)?.get(query.name) ?? []) {
+          if (seenRows.has(row.row)) continue;
+          seenRows.add(row.row);
+          const quick = matcher.evaluate(query, row, false);
+          for (const p of quick.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${row.advisoryId}: ${p}`);
+          if (!quick.verdict.affected) continue;
+          const evaluation = matcher.evaluate(query, row, true);
+          if (evaluation.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${row.advisoryId} with the generic version scheme (low confidence)`);
+          hits.push(matcher.hit(evaluation));
+        }
       }
-      const scheme = matcher.scheme(query.ecosystem).scheme;
-      templates = hits.length ? groupHits(hits).map((g) => buildTemplate(g, scheme, query.ecosystem)) : [];
+      const primary = list[0] as MatchQuery;
+      const scheme = matcher.scheme(primary.ecosystem).scheme;
+      templates = hits.length ? groupHits(hits).map((g) => buildTemplate(g, scheme, primary.ecosystem)) : [];
       templatesByQuery.set(key, templates);
     }
     for (const template of templates) vulnerabilities.push(instantiate(template, pkg));
@@ -385,8 +409,10 @@ export interface ExplainCandidate {
 
 export interface ExplainResult {
   package: { name: string; version: string; ecosystem: string; purl: string; source?: { name: string; version: string } };
-  /** What was looked up, or undefined when the package cannot be matched (no ecosystem or version). */
+  /** What was looked up first, or undefined when the package cannot be matched (no ecosystem or version). */
   query?: MatchQuery;
+  /** Every lookup made (rpm packages: binary and source name; CentOS: also RHEL data). */
+  queries?: MatchQuery[];
   candidates: ExplainCandidate[];
 }
 
@@ -396,29 +422,36 @@ export interface ExplainResult {
  * `explainMatch(libssl3, os, index, 'CVE-2023-0286')` → candidates from DEBIAN-CVE-2023-0286 and DSA-5343-1.
  */
 export function explainMatch(pkg: Package, os: OSInfo | undefined, index: AdvisoryIndex, id: string, options: MatchOptions = {}): ExplainResult {
-  const query = queryFor(pkg, os);
+  const queries = queriesFor(pkg, os);
   const result: ExplainResult = {
     package: { name: pkg.name, version: pkg.version, ecosystem: packageEcosystem(pkg, os), purl: pkg.purl },
     candidates: [],
   };
   if (pkg.source) result.package.source = pkg.source;
-  if (!query) return result;
-  result.query = query;
+  const first = queries[0];
+  if (!first) return result;
+  result.query = first;
+  result.queries = queries;
   const wanted = new Set(index.ridsFor(id));
   const matcher = new Matcher(index, options);
-  const rows = index.lookup(query.ecosystem, [query.name]).get(query.name) ?? [];
-  for (const row of rows) {
-    if (!wanted.has(row.rid)) continue;
-    const hit = matcher.hit(matcher.evaluate(query, row));
-    result.candidates.push({
-      advisory: hit.detail.id,
-      aliases: [...(hit.detail.aliases ?? []), ...(hit.detail.upstream ?? [])],
-      affected: hit.verdict.affected,
-      fixed_version: hit.verdict.fixed,
-      status: hit.verdict.affected ? fixStatusOf(hit) : 'not_affected',
-      evidence: evidenceOf(hit),
-      problems: hit.verdict.problems,
-    });
+  const seenRows = new Set<number>();
+  for (const query of queries) {
+    for (const row of index.lookup(query.ecosystem, [query.name]).get(query.name) ?? []) {
+      if (!wanted.has(row.rid) || seenRows.has(row.row)) continue;
+      seenRows.add(row.row);
+      const hit = matcher.hit(matcher.evaluate(query, row));
+      const candidate: ExplainCandidate = {
+        advisory: hit.detail.id,
+        aliases: [...(hit.detail.aliases ?? []), ...(hit.detail.upstream ?? [])],
+        affected: hit.verdict.affected,
+        fixed_version: hit.verdict.fixed,
+        status: hit.verdict.affected ? fixStatusOf(hit) : 'not_affected',
+        evidence: evidenceOf(hit),
+        problems: hit.verdict.problems,
+      };
+      if (hit.detail.withdrawn) candidate.withdrawn = hit.detail.withdrawn;
+      result.candidates.push(candidate);
+    }
   }
   return result;
 }

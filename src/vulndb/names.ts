@@ -16,6 +16,11 @@ export function normalizeEcosystem(ecosystem: string): string {
   if (alpine) return `Alpine:v${alpine[1]}`;
   const debian = /^Debian:(\d+)(?:\.\d+)?$/i.exec(e);
   if (debian) return `Debian:${debian[1]}`;
+  // Red Hat's OSV ecosystems are per product and repository (`Red Hat:enterprise_linux:9::baseos`);
+  // an image only knows its major release, which the inventory reports as `Red Hat:9`. EUS/AUS/E4S
+  // streams stay distinct: their fixes reach subscribers of those streams only.
+  const rhel = /^Red Hat:enterprise_linux:(\d+)(?:\.\d+)?(?::.*)?$/.exec(e);
+  if (rhel) return `Red Hat:${rhel[1]}`;
   return e;
 }
 

@@ -203,6 +203,24 @@ describe('language ecosystems and alias grouping', () => {
     assert.deepEqual(ids(matchPackages([pkg({ name: 'github.com/x/y', version: 'v0.3.7', ecosystem: 'Go', type: 'go-module' })], undefined, index).vulnerabilities), []);
   });
 
+  test('RHEL: per-repository OSV ecosystems meet an image\'s Red Hat:N; CentOS is judged by RHEL data', async () => {
+    const dir = path.join(tmp.dir, 'rhel');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'RHSA-2024-0001.json'), JSON.stringify(osvRecord('RHSA-2024:0001', 'Red Hat:enterprise_linux:7::server', 'openssl-libs', [{ introduced: '0' }, { fixed: '1:1.0.2k-26.el7_9' }], { aliases: ['CVE-2024-3333'] })));
+    writeFileSync(path.join(dir, 'RHSA-2024-0002.json'), JSON.stringify(osvRecord('RHSA-2024:0002', 'Red Hat:rhel_eus:7.7::server', 'openssl-libs', [{ introduced: '0' }, { fixed: '1:1.0.2k-30.el7_7' }], { aliases: ['CVE-2024-4444'] })));
+    const dbFile = path.join(tmp.dir, 'rhel.db');
+    await importAdvisories([dir], { dbPath: dbFile, replace: true });
+    const rhelIndex = openAdvisoryIndex(dbFile);
+    try {
+      const p = (eco: string) => pkg({ name: 'openssl-libs', version: '1:1.0.2k-25.el7_9', type: 'rpm', ecosystem: eco, source: { name: 'openssl', version: '1:1.0.2k-25.el7_9' } });
+      assert.deepEqual(ids(matchPackages([p('Red Hat:7')], undefined, rhelIndex).vulnerabilities), ['CVE-2024-3333'], 'EUS stream data does not judge a plain RHEL image');
+      assert.deepEqual(ids(matchPackages([p('CentOS:7')], undefined, rhelIndex).vulnerabilities), ['CVE-2024-3333']);
+      assert.deepEqual(ids(matchPackages([p('Rocky Linux:7')], undefined, rhelIndex).vulnerabilities), []);
+    } finally {
+      rhelIndex.close();
+    }
+  });
+
   test('withdrawn records never match', () => {
     assert.deepEqual(matchPackages([pkg({ name: 'gone', version: '0.1.0', ecosystem: 'crates.io', type: 'cargo' })], undefined, index).vulnerabilities, []);
   });
@@ -256,6 +274,24 @@ describe('real staged data', () => {
     assert.ok(!matchPackages([u('1.16.0-1ubuntu1.1~18.04.4')], undefined, index).vulnerabilities.some((x) => x.id === 'CVE-2021-3782'));
     // 16.04 images only have Pro records for wayland here: nothing applies without Pro.
     assert.ok(!matchPackages([u('1.12.0-1~ubuntu16.04.3', 'Ubuntu:16.04')], undefined, index).vulnerabilities.some((x) => x.id === 'CVE-2021-3782'));
+  });
+
+  test('rpm distros: AlmaLinux OSV names binary RPMs; modular and epoch-bearing versions', (t) => {
+    if (!haveSharedData(t, 'osv', 'samples', 'grype-osv-transformer') || !index) return;
+    const rpm = (name: string, version: string, eco: string, source?: string) =>
+      pkg({ name, version, type: 'rpm', ecosystem: eco, ...(source ? { source: { name: source, version } } : {}) });
+    const r = matchPackages([
+      rpm('libsndfile-devel', '1.0.28-8.el8', 'AlmaLinux:8', 'libsndfile'),
+      rpm('libsndfile-devel', '1.0.28-10.el8', 'AlmaLinux:8', 'libsndfile'),
+      rpm('skopeo', '2:1.16.0-1.el10', 'AlmaLinux:10', 'skopeo'),
+      rpm('skopeo', '1:9.0-1.el10', 'AlmaLinux:10', 'skopeo'),
+    ], undefined, index);
+    assert.deepEqual(r.vulnerabilities.map((v) => [v.package_name, v.installed_version, v.fixed_version]), [
+      ['libsndfile-devel', '1.0.28-8.el8', '1.0.28-10.el8'],
+      ['skopeo', '1:9.0-1.el10', '2:1.18.1-1.el10_0'],
+      ['skopeo', '2:1.16.0-1.el10', '2:1.18.1-1.el10_0'],
+    ]);
+    assert.equal(r.vulnerabilities[0]?.evidence?.[0]?.via, 'binary');
   });
 
   test('Debian DSA list: xorg-server in bullseye before and at the fix', (t) => {
