@@ -5,6 +5,10 @@
  *
  * Usage: `const reg = await startRegistry({ auth: 'token' }); t.after(() => reg.stop());`
  * Registry processes are also killed when the test process exits, so a failing suite leaks nothing.
+ *
+ * In token mode the token server runs inside the test process: drive external clients (skopeo,
+ * the CLI) with async `execFile`, never `execFileSync`/`spawnSync`, or the client waits for a token
+ * from an event loop that is blocked waiting for the client.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSign, randomBytes, timingSafeEqual } from 'node:crypto';
