@@ -3,7 +3,7 @@
  * schemas.ts, answer errors as `{error, message}` without stack traces, and enforce auth scopes,
  * per-token/per-IP rate limits and a body size limit.
  */
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -161,16 +161,14 @@ export async function buildApp(deps: AppDeps) {
     deps.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // Runs after authentication (preHandler), so the budget belongs to a verified token or, for
+  // anonymous requests, to the client IP: rotating made-up tokens cannot buy fresh budgets.
   await app.register(rateLimit, {
     max: deps.rateLimitMax,
     timeWindow: deps.rateLimitWindowSeconds * 1000,
-    hook: 'onRequest',
-    // Per token when one is presented (hashed: the key must not hold the secret), else per client IP.
-    keyGenerator: (req) => {
-      const h = req.headers.authorization;
-      return h && h.startsWith('Bearer ') ? `t:${createHash('sha256').update(h.slice(7)).digest('hex').slice(0, 32)}` : `ip:${req.ip}`;
-    },
-    allowList: (req) => req.routeOptions.config?.scope === 'public' && (req.url === '/healthz' || req.url === '/readyz'),
+    hook: 'preHandler',
+    keyGenerator: (req) => (req.identity && req.identity !== ANONYMOUS ? `t:${req.identity.id}` : `ip:${req.ip}`),
+    allowList: (req) => req.routeOptions.config?.scope === 'public',
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `rate limit exceeded: ${ctx.max} requests per ${ctx.after}` }),
   });
 
@@ -184,7 +182,7 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
 
-  app.addHook('preHandler', async (req) => {
+  app.addHook('onRequest', async (req) => {
     const scope = req.routeOptions.config?.scope;
     if (scope === 'public' || req.url.startsWith('/docs')) return;
     const header = req.headers.authorization;
