@@ -19,7 +19,10 @@ export function decodeText(content: Buffer): string {
   }
 }
 
-/** Header block as ordered (name, value) pairs; continuation lines (leading whitespace) are joined with a newline. */
+/**
+ * Header block as ordered (name, value) pairs; continuation lines (leading whitespace) are joined
+ * with a newline. The block ends at the first blank line or the first line that is not a header.
+ */
 export function parseHeaders(text: string): [string, string][] {
   const headers: [string, string][] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -30,9 +33,11 @@ export function parseHeaders(text: string): [string, string][] {
       if (last) last[1] += '\n' + line.trim();
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
+    // Like Python's email parser (which importlib.metadata and pip use): a line that is not
+    // `field-name:` (printable characters, no space) ends the header block.
+    const m = /^([\x21-\x39\x3b-\x7e]+):/.exec(line);
+    if (!m?.[1]) break;
+    headers.push([m[1].toLowerCase(), line.slice(m[0].length).trim()]);
   }
   return headers;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { haveSharedData, requireOrSkip, sharedData } from '../../../helpers/shared-data.ts';
 import { parseCoreMetadata } from '../../../../src/analyzers/lang/python/metadata.ts';
 import { parseRequirements, parsePipfileLock, parsePoetryLock, parseUvLock, parsePylock } from '../../../../src/analyzers/lang/python/lockfiles.ts';
@@ -173,4 +174,50 @@ describe('python analyzer', () => {
     assert.ok(expected.length > 5);
     assert.deepEqual(got, expected);
   });
+});
+
+test('core metadata Name/Version agree with Python\'s own parser (importlib.metadata) on generated files', (t) => {
+  const py = spawnSync('python3', ['-c', 'import importlib.metadata'], { stdio: 'ignore' });
+  if (!requireOrSkip(t, py.status === 0, 'python3')) return;
+  const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/);
+  const header = (nameArb: fc.Arbitrary<string>, value: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+    fc.tuple(nameArb, fc.constantFrom(': ', ':', ':   ', ' : '), value).map(([n, sep, v]) => `${n}${sep}${v}`);
+  const file = fc.record({
+    name: token, version: token,
+    nameKey: fc.constantFrom('Name', 'name', 'NAME'),
+    versionKey: fc.constantFrom('Version', 'version'),
+    extra: fc.array(header(fc.constantFrom('Summary', 'Classifier', 'License', 'Author', 'Description'),
+      fc.stringMatching(/^[ -~]{0,30}$/).map((s) => s.replace(/^[ :]+/, ''))), { maxLength: 6 }),
+    folded: fc.boolean(),
+    eol: fc.constantFrom('\n', '\r\n'),
+    trailing: fc.constantFrom('', ' ', '\t'),
+    body: fc.constantFrom('', 'Name: impostor\nVersion: 9.9\n'),
+  }).map((f) => {
+    const lines = ['Metadata-Version: 2.1', `${f.nameKey}: ${f.name}${f.trailing}`, ...f.extra, `${f.versionKey}: ${f.version}`];
+    if (f.folded) lines.push('Description: first line', '        second line', '\tthird line');
+    return lines.join(f.eol) + f.eol + (f.body ? f.eol + f.body : '');
+  });
+  const samples = fc.sample(file, { numRuns: 80, seed: 99 });
+  const script = 'import sys, json, email\n'
+    + 'out = []\n'
+    + 'for text in json.load(sys.stdin):\n'
+    + '    m = email.message_from_string(text)\n'
+    + '    out.append([m["Name"], m["Version"]])\n'
+    + 'print(json.dumps(out))';
+  // importlib.metadata parses METADATA with email.message_from_string (PathDistribution.metadata).
+  const want = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(samples), encoding: 'utf8' })) as [string | null, string | null][];
+  let rejected = 0;
+  samples.forEach((text, i) => {
+    const [name, version] = want[i] ?? [null, null];
+    if (!name?.trim() || !version?.trim()) {
+      // Python sees no name/version (a malformed line ended its header block): no package.
+      assert.throws(() => parseCoreMetadata(Buffer.from(text), 'METADATA'), /not Python package metadata/, text);
+      rejected++;
+      return;
+    }
+    const m = parseCoreMetadata(Buffer.from(text), 'METADATA');
+    assert.equal(m.name, name.trim(), text);
+    assert.equal(m.version, version.trim(), text);
+  });
+  assert.ok(rejected < samples.length / 2, `${rejected} of ${samples.length} samples had no name/version`);
 });
