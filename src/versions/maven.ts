@@ -22,6 +22,7 @@ export type MavenItem =
   | { kind: 'string'; value: string }
   | { kind: 'list'; items: MavenItem[] };
 
+const MAX_DEPTH = 1000;
 const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
 const ALIASES: Record<string, string> = { ga: '', final: '', release: '', cr: 'rc' };
 const RELEASE_INDEX = String(QUALIFIERS.indexOf(''));
@@ -94,7 +95,10 @@ function normalize(list: MavenItem[]): void {
   }
 }
 
-/** Parses like ComparableVersion's `parseVersion`; every string is a Maven version except the empty one. */
+/**
+ * Parses like ComparableVersion's `parseVersion`; every string is a Maven version except the empty
+ * one and (a guard of ours) one nesting more than 1,000 levels (`1-1-1-…`).
+ */
 export function parseMaven(input: string): MavenItem {
   if (input.length === 0) throw new InvalidVersionError('maven', input, 'empty version');
   const version = input.toLowerCase();
@@ -107,6 +111,9 @@ export function parseMaven(input: string): MavenItem {
   let pos = 0;
   const text = (from: number, to: number): string => version.slice(from, to);
   const openList = (): void => {
+    // Comparison recurses per level; Java's deeper stack copes with more, but no real version
+    // nests even dozens of levels, so past this bound the string is refused instead of crashing.
+    if (stack.length >= MAX_DEPTH) throw new InvalidVersionError('maven', input, `nests more than ${MAX_DEPTH} levels`);
     const child: MavenItem[] = [];
     list.push({ kind: 'list', items: child });
     list = child;
@@ -227,7 +234,12 @@ const cache = new ParseCache<MavenItem>();
 export const mavenScheme: VersionScheme = {
   id: 'maven',
   isValid(version) {
-    return version.length > 0;
+    try {
+      cache.get(version, parseMaven);
+      return true;
+    } catch {
+      return false;
+    }
   },
   compare(a, b) {
     return compareItem(cache.get(a, parseMaven), cache.get(b, parseMaven));

@@ -111,3 +111,9 @@ export const chaosPairs: fc.Arbitrary<[string, string]> = (() => {
   const str = fc.array(ch, { maxLength: 10 }).map((cs) => cs.join(''));
   return fc.oneof(fc.tuple(str, str), str.chain((a) => str.map((b): [string, string] => [a, a + b])));
 })();
+
+export const goPairs = pairsOf(
+  fc.tuple(pick(['', 'v', 'v', 'V']), DIGITS, pick(['', '.0', '.1', '.10', '.01']), pick(['', '.0', '.2', '.99999999999999999999', '.00'])).map((p) => p.join('')),
+  pick(['-0.20191109021931-daa7c04131f5', '-20191109021931-daa7c04131f5', '-rc.1', '-alpha', '-beta.2', '.1', '-01', '-0', '-a-b', '+incompatible', '+build.001', '-', '+', '.', '-pre.10', '-x.9']),
+  3,
+);

@@ -4,7 +4,8 @@
  * per batch. `available()` says whether the tool is installed here.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +56,30 @@ function mavenJar(): string | undefined {
   }
 }
 
+/**
+ * Builds the Go oracle once per process: go_compare.go plus the semver package the Go toolchain
+ * vendors (no network needed), in a temporary module. Returns the binary, or undefined without Go.
+ */
+let goBinary: string | null | undefined;
+function buildGoOracle(): string | undefined {
+  if (goBinary !== undefined) return goBinary ?? undefined;
+  goBinary = null;
+  const goroot = spawnSync('go', ['env', 'GOROOT'], { encoding: 'utf8' });
+  if (goroot.status !== 0) return undefined;
+  const vendored = path.join(goroot.stdout.trim(), 'src/cmd/vendor/golang.org/x/mod/semver/semver.go');
+  if (!existsSync(vendored)) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-go-oracle-'));
+  mkdirSync(path.join(dir, 'semver'));
+  copyFileSync(vendored, path.join(dir, 'semver/semver.go'));
+  copyFileSync(path.join(HERE, 'go_compare.go'), path.join(dir, 'main.go'));
+  writeFileSync(path.join(dir, 'go.mod'), 'module oracle\n\ngo 1.17\n');
+  const bin = path.join(dir, 'go_compare');
+  const r = spawnSync('go', ['build', '-o', bin, '.'], { cwd: dir, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOCACHE: path.join(dir, 'cache') }, timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`building the Go oracle failed: ${r.stderr}`);
+  goBinary = bin;
+  return bin;
+}
+
 let memo: Map<string, boolean> | undefined;
 function cached(key: string, check: () => boolean): boolean {
   memo ??= new Map();
@@ -97,6 +122,11 @@ export const ORACLES: Record<string, Oracle> = {
     tool: 'php version_compare',
     available: () => cached('php', () => succeeds('php', ['-r', 'exit(0);'])),
     compare: (pairs) => runBatch('php', 'php', [path.join(HERE, 'php_compare.php')], pairs),
+  },
+  go: {
+    tool: 'golang.org/x/mod/semver',
+    available: () => cached('go', () => succeeds('go', ['version'])),
+    compare: (pairs) => runBatch('go', buildGoOracle() as string, [], pairs),
   },
   semver: {
     tool: 'node semver (npm)',
