@@ -40,6 +40,8 @@ export type ParsedManifest =
   | { kind: 'index'; mediaType: string; manifests: Descriptor[]; raw: unknown }
   | { kind: 'image'; mediaType: string; config: Descriptor; layers: Descriptor[]; raw: unknown };
 
+const KNOWN_TYPES = new Set<string>([MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest]);
+
 const DIGEST = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -75,8 +77,11 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
     invalid(where, 'not JSON');
   }
   if (!isRecord(doc)) invalid(where, 'not a JSON object');
-  const headerType = contentType?.split(';')[0]?.trim().toLowerCase();
-  const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : headerType ?? '';
+  const headerType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  // OCI makes the body's mediaType optional and some registries answer `application/json`; a
+  // generic header must not turn a valid manifest into an "unsupported" one, so only a known
+  // manifest type from the header counts, and the document's structure decides otherwise.
+  const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : KNOWN_TYPES.has(headerType) || headerType.includes('v1+prettyjws') || headerType.endsWith('manifest.v1+json') ? headerType : '';
   if (doc.schemaVersion === 1 || mediaType === MEDIA.dockerSchema1 || mediaType === MEDIA.dockerSchema1Signed) {
     throw new RegistryError(
       'unsupported_manifest',

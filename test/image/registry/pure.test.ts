@@ -149,6 +149,14 @@ describe('manifest parsing', () => {
     assert.equal(idx.mediaType, MEDIA.ociIndex);
   });
 
+  test('a generic Content-Type does not make a manifest without mediaType unsupported', () => {
+    const { mediaType: _omit, ...bare } = image;
+    assert.equal(parseManifest(enc(bare), 'application/json', 'x').kind, 'image');
+    assert.equal(parseManifest(enc(bare), 'text/plain; charset=utf-8', 'x').mediaType, MEDIA.ociManifest);
+    const idx = parseManifest(enc({ schemaVersion: 2, manifests: [] }), 'application/octet-stream', 'x');
+    assert.equal(idx.kind, 'index');
+  });
+
   test('schema 1, artifacts and malformed documents are refused clearly', () => {
     const err = (bytes: Buffer, ct: string | undefined, code: string, re: RegExp): void => {
       assert.throws(() => parseManifest(bytes, ct, 'reg/repo:tag'), (e: unknown) => e instanceof RegistryError && e.code === code && re.test(e.message) && e.message.includes('reg/repo:tag'));
