@@ -6,7 +6,7 @@
  * up to a depth limit. Only the entries needed are inflated, and every inflation is bounded by
  * the sizes declared in the zip directory, checked before inflating, so zip bombs are refused.
  */
-import { unzipSync, type UnzipFileInfo } from 'fflate';
+import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts';
 
 export const JAVA_ARCHIVE_EXTENSIONS = ['.jar', '.war', '.ear', '.par', '.sar', '.jpi', '.hpi'];
 
@@ -149,14 +149,14 @@ class ZipBombError extends JavaArchiveError {}
 
 interface Budget { inflated: number }
 
-function checkEntry(info: UnzipFileInfo, limit: number, where: string, limits: JavaArchiveLimits, budget: Budget): void {
-  if (info.originalSize > limit) {
-    throw new ZipBombError(`${where}!/${info.name}: declared size ${info.originalSize} exceeds the limit of ${limit} bytes`);
+function checkEntry(info: ZipEntry, limit: number, where: string, limits: JavaArchiveLimits, budget: Budget): void {
+  if (info.size > limit) {
+    throw new ZipBombError(`${where}!/${info.name}: declared size ${info.size} exceeds the limit of ${limit} bytes`);
   }
-  if (info.originalSize > 1024 * 1024 && info.compression !== 0 && info.originalSize > info.size * limits.maxRatio) {
-    throw new ZipBombError(`${where}!/${info.name}: compression ratio ${Math.round(info.originalSize / Math.max(1, info.size))}:1 looks like a zip bomb`);
+  if (info.size > 1024 * 1024 && info.method !== 0 && info.size > info.compressedSize * limits.maxRatio) {
+    throw new ZipBombError(`${where}!/${info.name}: compression ratio ${Math.round(info.size / Math.max(1, info.compressedSize))}:1 looks like a zip bomb`);
   }
-  budget.inflated += info.originalSize;
+  budget.inflated += info.size;
   if (budget.inflated > limits.maxTotalInflated) {
     throw new ZipBombError(`${where}: more than ${limits.maxTotalInflated} bytes to inflate (zip bomb?)`);
   }
@@ -167,55 +167,30 @@ const POM_PROPERTIES = /^META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/;
 /**
  * Lists the Maven artifacts of a Java archive and everything nested in it. `archiveName` is the
  * outer file's base name (used for the file-name fallback and in `archivePath`). Throws
- * JavaArchiveError (or fflate's error) for corrupt zips and bombs.
+ * JavaArchiveError for corrupt zips and bombs.
  */
-export function scanJavaArchive(bytes: Uint8Array, archiveName: string, limits: JavaArchiveLimits = DEFAULT_JAVA_LIMITS): { artifacts: JavaArtifact[]; warnings: string[] } {
+export function scanJavaArchive(input: Uint8Array, archiveName: string, limits: JavaArchiveLimits = DEFAULT_JAVA_LIMITS): { artifacts: JavaArtifact[]; warnings: string[] } {
   const out: JavaArtifact[] = [];
   const warnings: string[] = [];
+  const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   walk(bytes, archiveName, archiveName, 0, limits, { inflated: 0 }, out, warnings);
   return { artifacts: out, warnings };
 }
 
-/**
- * Zip offsets are relative to the archive's start, but "fully executable" jars (Spring Boot's
- * launch script) and self-extracting archives carry a prefix. As Java's own reader does, the
- * prefix length is the gap between where the central directory is and where the end record says
- * it is; the archive proper starts after it.
- */
-export function zipPayload(bytes: Uint8Array): Uint8Array {
-  const EOCD = 0x06054b50;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lowest = Math.max(0, bytes.length - 22 - 0xffff);
-  for (let i = bytes.length - 22; i >= lowest; i--) {
-    if (view.getUint32(i, true) !== EOCD) continue;
-    const cdSize = view.getUint32(i + 12, true);
-    const cdOffset = view.getUint32(i + 16, true);
-    // Zip64 archives keep the real values elsewhere; they are used as they are.
-    if (cdOffset === 0xffffffff || cdSize === 0xffffffff) return bytes;
-    const prefix = i - cdSize - cdOffset;
-    return prefix > 0 ? bytes.subarray(prefix) : bytes;
-  }
-  return bytes;
-}
-
-function walk(bytes: Uint8Array, fileName: string, archivePath: string, depth: number, limits: JavaArchiveLimits, budget: Budget, out: JavaArtifact[], warnings: string[]): void {
-  let entries: Record<string, Uint8Array>;
+function walk(bytes: Buffer, fileName: string, archivePath: string, depth: number, limits: JavaArchiveLimits, budget: Budget, out: JavaArtifact[], warnings: string[]): void {
+  const entries = new Map<string, Buffer>();
   try {
-    entries = unzipSync(zipPayload(bytes), {
-      filter: (info) => {
-        const name = info.name;
-        if (name.endsWith('/')) return false;
-        if (name === 'META-INF/MANIFEST.MF' || POM_PROPERTIES.test(name)) {
-          checkEntry(info, limits.maxMetadataSize, archivePath, limits, budget);
-          return true;
-        }
-        if (depth < limits.maxDepth && isJavaArchiveName(name)) {
-          checkEntry(info, limits.maxNestedSize, archivePath, limits, budget);
-          return true;
-        }
-        return false;
-      },
-    });
+    const dir = readZipDirectory(bytes);
+    for (const entry of dir.entries) {
+      const name = entry.name;
+      if (name.endsWith('/') || entries.has(name)) continue;
+      let limit: number;
+      if (name === 'META-INF/MANIFEST.MF' || POM_PROPERTIES.test(name)) limit = limits.maxMetadataSize;
+      else if (depth < limits.maxDepth && isJavaArchiveName(name)) limit = limits.maxNestedSize;
+      else continue;
+      checkEntry(entry, limit, archivePath, limits, budget);
+      entries.set(name, readZipEntry(bytes, dir, entry));
+    }
   } catch (err) {
     if (err instanceof JavaArchiveError) throw err;
     throw new JavaArchiveError(`${archivePath}: not a readable zip archive (${err instanceof Error ? err.message : String(err)})`);
@@ -224,7 +199,7 @@ function walk(bytes: Uint8Array, fileName: string, archivePath: string, depth: n
   const own: JavaArtifact[] = [];
   const fromFile = parseArchiveFileName(fileName);
   let matchesFile = false;
-  for (const [name, data] of Object.entries(entries)) {
+  for (const [name, data] of entries) {
     if (!POM_PROPERTIES.test(name)) continue;
     const props = parseProperties(decoder.decode(data));
     const groupId = props.get('groupId')?.trim() ?? '';
@@ -237,7 +212,7 @@ function walk(bytes: Uint8Array, fileName: string, archivePath: string, depth: n
   // pom.properties describe the embedded projects (a shaded jar lists the ones it bundles); when
   // none is the archive itself, the manifest or failing that the file name may still identify it.
   if (own.length === 0 || (fromFile && !matchesFile)) {
-    const manifestBytes = entries['META-INF/MANIFEST.MF'];
+    const manifestBytes = entries.get('META-INF/MANIFEST.MF');
     const manifest = manifestBytes ? identityFromManifest(parseManifest(decoder.decode(manifestBytes)), fileName) : undefined;
     const known = (artifactId: string): boolean => own.some((a) => a.artifactId === artifactId);
     if (manifest && !known(manifest.artifactId)) own.push({ ...manifest, archivePath, source: 'manifest' });
@@ -250,7 +225,7 @@ function walk(bytes: Uint8Array, fileName: string, archivePath: string, depth: n
     seen.add(key);
     out.push(a);
   }
-  for (const [name, data] of Object.entries(entries)) {
+  for (const [name, data] of entries) {
     if (!isJavaArchiveName(name)) continue;
     const nestedPath = `${archivePath}!/${name}`;
     try {

@@ -1,6 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { strToU8, zipSync, type Zippable } from 'fflate';
+import { requireOrSkip } from '../../../helpers/shared-data.ts';
 import {
   javaArchiveAnalyzer, parseArchiveFileName, parseManifest, parseProperties, scanJavaArchive, DEFAULT_JAVA_LIMITS,
 } from '../../../../src/analyzers/lang/java/index.ts';
@@ -148,6 +153,31 @@ describe('Java archives written by the test', () => {
     assert.deepEqual(out.packages?.map((p) => p.name), ['g:good']);
     assert.equal(out.warnings?.length, 1);
     assert.match(out.warnings?.[0] ?? '', /^w\/app\.war: app\.war!\/WEB-INF\/lib\/bad-1\.0\.jar: not a readable zip archive/);
+  });
+
+  test('Zip64 archive with more than 65,535 entries (written by Python zipfile)', (t) => {
+    const py = spawnSync('python3', ['-c', 'import zipfile'], { stdio: 'ignore' }).status === 0;
+    if (!requireOrSkip(t, py, 'python3')) return;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-zip64-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'assembly-3.1.jar');
+    execFileSync('python3', ['-c', [
+      'import zipfile, sys',
+      'with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:',
+      '    for i in range(40000): z.writestr(f"a/C{i}.class", b"x")',
+      '    z.writestr("META-INF/maven/org.example/assembly/pom.properties", "groupId=org.example\\nartifactId=assembly\\nversion=3.1\\n")',
+      '    for i in range(30000): z.writestr(f"b/D{i}.class", b"y")',
+    ].join('\n'), file]);
+    const bytes = readFileSync(file);
+    assert.deepEqual(scanJavaArchive(bytes, 'assembly-3.1.jar').artifacts.map((a) => `${a.groupId}:${a.artifactId}@${a.version} ${a.source}`),
+      ['org.example:assembly@3.1 pom.properties']);
+  });
+
+  test('an entry that inflates past its declared size is refused', async () => {
+    const bytes = Buffer.from(zipSync({ 'META-INF/MANIFEST.MF': strToU8('Manifest-Version: 1.0\r\nImplementation-Vendor-Id: g\r\n'.repeat(50)) }));
+    const cd = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    bytes.writeUInt32LE(10, cd + 24);
+    await assert.rejects(async () => analyze('lib/x-1.0.jar', bytes), /lib\/x-1\.0\.jar: .*META-INF\/MANIFEST\.MF: cannot inflate/);
   });
 
   test('nesting deeper than the limit is not opened', () => {
