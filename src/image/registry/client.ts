@@ -419,7 +419,9 @@ export class RegistryClient {
     const issued = typeof doc.issued_at === 'string' ? Date.parse(doc.issued_at) : NaN;
     // A skewed server clock must not make a fresh token look expired (or a stale one fresh).
     const start = Number.isNaN(issued) || Math.abs(issued - Date.now()) > 5 * 60_000 ? Date.now() : issued;
-    return { token, expiresAt: start + lifetimeS * 1000 - TOKEN_EXPIRY_SKEW_MS };
+    // Renew a little early, but never make a short-lived token count as expired on arrival.
+    const skewMs = Math.min(TOKEN_EXPIRY_SKEW_MS, (lifetimeS * 1000) / 2);
+    return { token, expiresAt: start + lifetimeS * 1000 - skewMs };
   }
 
   /**

@@ -185,6 +185,32 @@ describe('hostile registries', () => {
     await assert.rejects(openRegistrySource(`${registry}/x/y:t`, isolated), isCode('registry_error', /invalid JSON/));
   });
 
+  test('short-lived tokens are reused while valid, then renewed after a 401', async (t) => {
+    const img = await buildImage({ layers: [] });
+    let issued = 0;
+    let rejectNext = false;
+    const tokenHost = await serve(t, (_req, res) => {
+      issued++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${issued}`, expires_in: 8 }));
+    });
+    const registry = await serve(t, (req, res) => {
+      if (!req.headers.authorization?.startsWith('Bearer ') || rejectNext) {
+        rejectNext = false;
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenHost}/token",service="s",error="invalid_token"` }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': img.manifest.mediaType, 'docker-content-digest': img.manifest.digest }).end();
+    });
+    const client = new RegistryClient(isolated);
+    const ref = { registry, repository: 'x/y' };
+    await client.resolveManifestDigest(ref, 't');
+    await client.resolveManifestDigest(ref, 't');
+    assert.equal(issued, 1, 'an 8 s token is still fresh for the second request');
+    rejectNext = true;
+    assert.equal(await client.resolveManifestDigest(ref, 't'), img.manifest.digest);
+    assert.equal(issued, 2, 'a token the registry rejects is replaced once');
+  });
+
   test('schema 1 manifests are refused as unsupported', async (t) => {
     const host = await serve(t, (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' }).end(JSON.stringify({ schemaVersion: 1, name: 'x/y', tag: 't', fsLayers: [] }));
