@@ -14,6 +14,7 @@ import type { NpmFragment } from '../../../../src/analyzers/lang/npm/index.ts';
 import { parsePackageLock } from '../../../../src/analyzers/lang/npm/package-lock.ts';
 import type { Fragment } from '../../../../src/analyzers/types.ts';
 import { inventoryTarget } from '../../../../src/scan/pipeline.ts';
+import { buildImage, layerFromDirectory, writeOciLayout } from '../../../helpers/image-builder.ts';
 
 interface LsNode { version?: string; missing?: boolean; dependencies?: Record<string, LsNode> }
 
@@ -43,7 +44,11 @@ function registryReachable(): boolean {
 
 test('node_modules and package-lock.json inventories equal `npm ls --all` after a real npm install', { timeout: 180_000 }, async (t) => {
   if (!requireOrSkip(t, registryReachable(), 'npm registry')) return;
-  const dir = mkdtempSync(path.join(tmpdir(), 'pw-npm-real-'));
+  const base = mkdtempSync(path.join(tmpdir(), 'pw-npm-real-'));
+  // The project sits at srv/app inside `root`, which becomes an image layer at the end.
+  const root = path.join(base, 'root');
+  const dir = path.join(root, 'srv', 'app');
+  mkdirSync(dir, { recursive: true });
   try {
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0', private: true }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error',
@@ -85,8 +90,30 @@ test('node_modules and package-lock.json inventories equal `npm ls --all` after 
     const report = await inventoryTarget(`dir:${dir}`);
     const viaPipeline = [...new Set(report.packages.filter((p) => p.type === 'npm').map((p) => `${p.name}@${p.version}`))].sort();
     assert.deepEqual(viaPipeline, expected);
+
+    // As an OCI image: layer 0 is the install, layer 1 deletes lodash (whiteout, as `npm uninstall`
+    // in a later RUN would) and adds a Python distribution and an installed gem.
+    const lodash = expected.find((p) => p.startsWith('lodash@'));
+    assert.ok(lodash);
+    const layer0 = await layerFromDirectory(root);
+    const image = await buildImage({
+      layers: [layer0, { files: [
+        { path: 'srv/app/node_modules/.wh.lodash', content: '' },
+        { path: 'usr/lib/python3.11/site-packages/Flask-2.0.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: Flask\nVersion: 2.0.0\n' },
+        { path: 'usr/local/bundle/specifications/rake-13.0.3.gemspec', content: 'Gem::Specification.new do |s|\n  s.name = "rake".freeze\n  s.version = "13.0.3"\nend\n' },
+      ] }],
+    });
+    const layout = path.join(base, 'layout');
+    await writeOciLayout(layout, image, 'latest');
+    const imageReport = await inventoryTarget(`oci:${layout}:latest`);
+    const npmInImage = [...new Set(imageReport.packages.filter((p) => p.type === 'npm').map((p) => `${p.name}@${p.version}`))].sort();
+    assert.deepEqual(npmInImage, expected.filter((p) => p !== lodash));
+    const others = imageReport.packages.filter((p) => p.type === 'python' || p.type === 'gem').map((p) => `${p.purl} ${p.locations[0]?.layer === image.layers[1]?.digest}`).sort();
+    assert.deepEqual(others, ['pkg:gem/rake@13.0.3 true', 'pkg:pypi/flask@2.0.0 true']);
+    const express = imageReport.packages.find((p) => p.name === 'express');
+    assert.equal(express?.locations[0]?.layer, image.layers[0]?.digest);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
   }
 });
 
