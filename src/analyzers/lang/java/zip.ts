@@ -63,9 +63,11 @@ export function readZipDirectory(buf: Buffer): ZipDirectory {
   let cdOffset = buf.readUInt32LE(eocd + 16);
   let recordStart = eocd;
   if (eocd >= 20 && buf.readUInt32LE(eocd - 20) === ZIP64_LOCATOR) {
-    // Zip64: the real counts and offsets are in the Zip64 end record the locator points to. Its
-    // stated offset is prefix-relative, so it is found by walking back from the locator instead.
-    const z = eocd - 20 - 56;
+    // Zip64: the real counts and offsets are in the Zip64 end record the locator points to. The
+    // locator's offset is prefix-relative; without a prefix it is exact (and allows extensible
+    // data in the record), with one the record is the 56 bytes before the locator.
+    const stated = u64(buf, eocd - 20 + 8);
+    const z = stated + 56 <= eocd - 20 && buf.readUInt32LE(stated) === ZIP64_EOCD ? stated : eocd - 20 - 56;
     need(buf, z, 56, 'Zip64 end of central directory');
     if (buf.readUInt32LE(z) !== ZIP64_EOCD) throw new ZipFormatError('Zip64 locator without a Zip64 end record');
     count = u64(buf, z + 32);
