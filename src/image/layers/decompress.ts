@@ -130,7 +130,7 @@ export class LayerFormatError extends PortwardenError {
 export function describeDecompressError(err: unknown, compression: Compression, layer: string): Error {
   if (err instanceof PortwardenError) return err;
   const msg = errorMessage(err);
-  const truncated = /unexpected end|ended in the middle|end of data/i.test(msg);
+  const truncated = /unexpected end|ended in (the )?middle|end of data/i.test(msg);
   return new LayerFormatError(
     `layer ${layer}: ${truncated ? 'truncated' : 'corrupt'} ${compression === 'none' ? 'tar' : `${compression} data`} (${msg})`,
     { cause: err },
