@@ -45,6 +45,7 @@ describe('auth defaults and limits', () => {
     assert.equal(res.json().error, 'unauthorized');
     assert.equal((await app2.inject({ method: 'GET', url: '/scans', headers: { authorization: `Bearer ${tok.token}` } })).statusCode, 200);
     assert.equal((await app2.inject({ method: 'POST', url: '/scans', payload: { type: 'docker-image', target: 'registry.test/a:1' }, headers: { authorization: `Bearer ${tok.token}` } })).statusCode, 403);
+    await assert.rejects(createToken(svc.store.db, 'first', ['admin']), /already exists/);
     assert.ok(await revokeToken(svc.store.db, 'first'));
     assert.equal((await app2.inject({ method: 'GET', url: '/scans', headers: { authorization: `Bearer ${tok.token}` } })).statusCode, 401, 'revoked');
     await app.close();
