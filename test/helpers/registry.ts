@@ -57,14 +57,27 @@ export function registryAvailable(): boolean {
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
+function cleanupNow(): void {
+  for (const c of liveChildren) c.kill('SIGKILL');
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  liveChildren.clear();
+  liveDirs.clear();
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // 'exit' handlers must be synchronous: kill and remove, nothing that awaits.
-  process.once('exit', () => {
-    for (const c of liveChildren) c.kill('SIGKILL');
-    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
-  });
+  process.once('exit', cleanupNow);
+  // A test runner timing out, or Ctrl-C, ends the process by signal, which skips 'exit': clean up,
+  // then re-raise so the process still dies of that signal as it would have.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    if (process.listenerCount(signal) > 0) continue;
+    process.once(signal, () => {
+      cleanupNow();
+      process.kill(process.pid, signal);
+    });
+  }
 }
 function trackChild(child: ChildProcess, dir: string): void {
   installExitHook();

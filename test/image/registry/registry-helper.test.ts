@@ -50,6 +50,27 @@ describe('test registry helper', () => {
     assert.equal(existsSync(root), false);
   });
 
+  test('a test process killed by SIGTERM still takes its registry down', async (t) => {
+    if (!requireOrSkip(t, registryAvailable(), 'docker-registry')) return;
+    const { spawn } = await import('node:child_process');
+    const script = `import { startRegistry } from './test/helpers/registry.ts'; const r = await startRegistry(); console.log(JSON.stringify({ pid: r.pid, root: r.rootDir })); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('exit', (code) => reject(new Error(`helper process exited early (${code})`)));
+    });
+    const { pid, root } = JSON.parse(line) as { pid: number; root: string };
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 'SIGTERM', 'the process still dies of the signal');
+    assert.equal(await waitFor(() => !alive(pid), 5000), true, `registry ${pid} still running`);
+    assert.equal(existsSync(root), false);
+  });
+
   test('notifications deliver push events to the configured endpoint', async (t) => {
     if (!requireOrSkip(t, registryAvailable(), 'docker-registry')) return;
     const events: { action: string; target: { repository: string; tag?: string; digest: string } }[] = [];
