@@ -34,6 +34,17 @@ export function looksBinary(path: string, content?: Buffer): boolean {
   return content.subarray(0, BINARY_SNIFF_BYTES).includes(0);
 }
 
+/**
+ * Executables above 256 KiB are compiled programs in practice (scripts are far smaller); skipping
+ * them before the walker buffers them saves reading every ELF file of an image into memory only
+ * to find a NUL byte at offset 4.
+ */
+const LARGE_EXECUTABLE = 256 * 1024;
+
+function likelyExecutableBinary(meta: FileMeta): boolean {
+  return (meta.mode & 0o111) !== 0 && meta.size > LARGE_EXECUTABLE;
+}
+
 /** Paths whose allow-lists skip them entirely are not even buffered by the walker. */
 function pathSkipped(rules: SecretRules, path: string): boolean {
   return rules.allow.some((l) => {
@@ -56,7 +67,7 @@ export function createSecretAnalyzer(rules: SecretRules, opts: SecretScanOptions
     maxFileSize,
     required(path: string, meta: FileMeta): boolean {
       if (meta.type !== 'file' || meta.size === 0 || meta.size > maxFileSize) return false;
-      if (!scanBinaries && looksBinary(path)) return false;
+      if (!scanBinaries && (looksBinary(path) || likelyExecutableBinary(meta))) return false;
       return !pathSkipped(rules, path);
     },
     analyze({ path, content }: AnalyzerInput): SecretFinding[] | undefined {

@@ -16,6 +16,8 @@ export class AhoCorasickPrefilter implements Prefilter {
   private readonly delta: Int32Array;
   /** Per state, keyword indices ending here (own + via failure links). */
   private readonly outputs: (number[] | undefined)[];
+  /** 1 where `outputs` is non-empty: a typed-array test keeps the hot loop monomorphic. */
+  private readonly accepting: Uint8Array;
 
   constructor(keywords: readonly string[]) {
     const gotoRows: Map<number, number>[] = [new Map()];
@@ -67,6 +69,7 @@ export class AhoCorasickPrefilter implements Prefilter {
     }
     this.delta = delta;
     this.outputs = out.map((o) => (o.length > 0 ? [...new Set(o)] : undefined));
+    this.accepting = Uint8Array.from(out, (o) => (o.length > 0 ? 1 : 0));
   }
 
   find(content: Buffer | string): Set<number> {
@@ -74,11 +77,11 @@ export class AhoCorasickPrefilter implements Prefilter {
     const found = new Set<number>();
     const delta = this.delta;
     const outputs = this.outputs;
+    const accepting = this.accepting;
     let s = 0;
     for (let i = 0; i < bytes.length; i++) {
       s = delta[(s << 8) | (bytes[i] as number)] as number;
-      const o = outputs[s];
-      if (o !== undefined) for (const k of o) found.add(k);
+      if (accepting[s] === 1) for (const k of outputs[s] as number[]) found.add(k);
     }
     return found;
   }

@@ -155,8 +155,10 @@ function lineOf(starts: number[], offset: number): number {
 export function scanText(content: string | Buffer, path: string, rules: SecretRules): SecretFinding[] {
   if (rules.allow.some((l) => pathAllows(l, path))) return [];
   const compiled = compile(rules);
-  const text = typeof content === 'string' ? content : content.toString('latin1');
   const present = compiled.prefilter.find(content);
+  // Decoding costs a copy; most files reach no regex, so decode only on the first that runs.
+  let decoded: string | undefined = typeof content === 'string' ? content : undefined;
+  const textOf = (): string => (decoded ??= (content as Buffer).toString('latin1'));
   const findings: SecretFinding[] = [];
   /** Rule index per finding (parallel to `findings`). */
   const findingRule: number[] = [];
@@ -169,6 +171,7 @@ export function scanText(content: string | Buffer, path: string, rules: SecretRu
     const out: Array<[number, number]> = [];
     for (const re of res) {
       const g = re.global ? re : new RegExp(re.source, `${re.flags}g`);
+      const text = textOf();
       g.lastIndex = 0;
       for (let m = g.exec(text); m; m = g.exec(text)) {
         if (m[0].length === 0) {
@@ -206,6 +209,7 @@ export function scanText(content: string | Buffer, path: string, rules: SecretRu
       emit(undefined, '');
       return;
     }
+    const text = textOf();
     pieces ??= segments(text);
     const ruleBlocks = rule.excludeBlocks.length > 0 ? blocksOf(rule.excludeBlocks) : [];
     globalBlocks ??= rules.excludeBlocks.length > 0 ? blocksOf(rules.excludeBlocks) : [];

@@ -212,6 +212,10 @@ describe('analyzer and image config', () => {
     assert.ok(!a.required('usr/lib/x86_64-linux-gnu/libc.so.6', meta('usr/lib/x86_64-linux-gnu/libc.so.6', 10)));
     assert.ok(!a.required('usr/share/doc/x/README', meta('usr/share/doc/x/README', 10)));
     assert.ok(!a.required('etc', { ...meta('etc', 0), type: 'dir' }));
+    const big = createSecretAnalyzer(rules);
+    assert.ok(!big.required('usr/bin/tool', { ...meta('usr/bin/tool', 300 * 1024), mode: 0o755 }), 'large executables are programs');
+    assert.ok(big.required('usr/local/bin/entry.sh', { ...meta('usr/local/bin/entry.sh', 2048), mode: 0o755 }), 'scripts are scanned');
+    assert.ok(big.required('srv/data.txt', meta('srv/data.txt', 300 * 1024)));
     assert.ok(createSecretAnalyzer(rules, { scanBinaries: true }).required('app/blob.bin', meta('app/blob.bin', 10)));
   });
 
