@@ -8,6 +8,7 @@ import { deflateSync } from 'node:zlib';
 import { haveSharedData, requireOrSkip, sharedData } from '../../../helpers/shared-data.ts';
 import { cargoLockAnalyzer, parseCargoLock, parseCargoManifestDeps, readAuditableData, rustBinaryAnalyzer } from '../../../../src/analyzers/lang/rust/index.ts';
 import type { FileMeta } from '../../../../src/image/types.ts';
+import { HAVE_GO, goBuilds } from '../golang/build-fixtures.ts';
 
 function meta(p: string, size = 1, mode = 0o644): FileMeta {
   return { path: p, type: 'file', size, mode, layerIndex: 0, layerDigest: 'sha256:cc' };
@@ -128,6 +129,19 @@ describe('cargo-auditable binaries', () => {
     ]);
     // An executable without the section is not a Rust-audited binary.
     assert.equal(await rustBinaryAnalyzer.analyze({ path: 'bin/ls', content: readFileSync('/bin/ls'), meta: meta('bin/ls', 1, 0o755) }), undefined);
+  });
+
+  test('.dep-v0 in a PE executable (section added by objcopy to a Go-built Windows binary)', async (t) => {
+    if (!requireOrSkip(t, HAVE_CC && HAVE_GO, 'objcopy and the go toolchain')) return;
+    const { binaries } = await goBuilds();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pw-auditable-pe-'));
+    tempDirs.push(dir);
+    writeFileSync(path.join(dir, 'dep.bin'), deflateSync(Buffer.from(JSON.stringify(depInfo))));
+    const out = path.join(dir, 'audited.exe');
+    execFileSync('objcopy', ['--add-section', `.dep-v0=${path.join(dir, 'dep.bin')}`, binaries['windows-amd64.exe'] as string, out], { stdio: 'ignore' });
+    const bytes = readFileSync(out);
+    const value = await rustBinaryAnalyzer.analyze({ path: 'app/audited.exe', content: bytes, meta: meta('app/audited.exe', bytes.length) });
+    assert.deepEqual(value?.map((p) => `${p.name}@${p.version}`), ['serde@1.0.190']);
   });
 
   test('corrupt and oversized sections give errors naming the file', async (t) => {
