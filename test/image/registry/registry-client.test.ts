@@ -363,3 +363,42 @@ describe('retries', () => {
     await assert.rejects(pending, /user cancelled/);
   });
 });
+
+describe('attaching a document to an image (how reports will be pushed)', () => {
+  test('an OCI artifact manifest with a subject is pushed under the referrers fallback tag and read back verified', async (t) => {
+    if (!requireOrSkip(t, AVAILABLE, 'docker-registry')) return;
+    const reg = await startRegistry({ auth: 'token' });
+    t.after(() => reg.stop());
+    const img = await buildImage({ layers: [{ files: [{ path: 'app', content: 'app' }] }] });
+    const { digest: subject } = await pushImage(reg, 'app/with-report', 'v1', img);
+    const client = new RegistryClient(isolated({ credentials: { username: reg.username ?? '', password: reg.password ?? '' } }));
+    const repo = { registry: reg.host, repository: 'app/with-report' };
+    const report = Buffer.from(JSON.stringify({ findings: [] }));
+    const empty = Buffer.from('{}');
+    const { computeDigest } = await import('../../../src/image/registry/verify.ts');
+    await client.pushBlob(repo, computeDigest(report), report);
+    await client.pushBlob(repo, computeDigest(empty), empty);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.portwarden.report.v1+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: computeDigest(empty), size: empty.length },
+        layers: [{ mediaType: 'application/vnd.portwarden.report.v1+json', digest: computeDigest(report), size: report.length }],
+        subject: { mediaType: img.manifest.mediaType, digest: subject, size: img.manifest.size },
+      }),
+    );
+    // Distribution 2.8 has no referrers API; the OCI 1.1 fallback is the tag `<alg>-<hex>` of the subject.
+    const fallbackTag = subject.replace(':', '-');
+    const digest = await client.pushManifest(repo, fallbackTag, manifest, 'application/vnd.oci.image.manifest.v1+json');
+    const back = await client.getManifest(repo, fallbackTag);
+    assert.equal(back.digest, digest);
+    const doc = JSON.parse(back.bytes.toString()) as { layers: { digest: string; size: number }[] };
+    const layer = doc.layers[0];
+    assert.ok(layer);
+    assert.deepEqual(await client.getBlobBytes(repo, layer.digest, layer.size, 1 << 20, 'report'), report);
+    // A scan of the tag still sees only the image; the artifact is not mistaken for one.
+    await assert.rejects(openRegistrySource(`${reg.host}/app/with-report:${fallbackTag}`, isolated({ credentials: { username: reg.username ?? '', password: reg.password ?? '' } })), (e: unknown) =>
+      e instanceof RegistryError && e.code === 'unsupported_manifest' && /not a container image/.test(e.message));
+  });
+});
