@@ -129,6 +129,20 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(again.status, 'completed');
       assert.equal(again.result_source, 'cache');
       assert.deepEqual(again.summary, first.summary);
+
+      // New advisories (a new snapshot): the stored inventory is re-matched, nothing is pulled.
+      const second = { ...OSV_RECORD, id: 'DSA-5002-TEST', aliases: ['CVE-2024-5535'], summary: 'openssl: SSL_select_next_proto buffer overread',
+        affected: [{ package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.14-1~deb12u1' }] }] }] };
+      const osv2 = path.join(home, 'DSA-5002-TEST.json');
+      writeFileSync(osv2, JSON.stringify(second));
+      await importAdvisories([osv2], { dbPath: path.join(home, 'db', 'advisories.db') });
+      const rematched = await finished((await inject('POST', '/scans', { type: 'docker-image', target: `${registry!.host}/team/app:1.0` })).json().scan_id);
+      assert.equal(rematched.status, 'completed', rematched.error);
+      assert.equal(rematched.result_source, 'rematch');
+      assert.notEqual(rematched.advisory_snapshot, first.advisory_snapshot);
+      assert.deepEqual(rematched.vulnerabilities.map((v: { cve_id: string }) => v.cve_id).sort(), ['CVE-2024-0727', 'CVE-2024-5535']);
+      const img = (await inject('GET', `/images/${imageDigest}`)).json();
+      assert.equal(img.latest_scan_id, rematched.scan_id);
     });
 
     test('an unreachable registry: retried, then dead-lettered with the connection error', async (t) => {
