@@ -1,13 +1,18 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { openSource } from '../../src/image/open.ts';
 import { formatTarget, parseTarget } from '../../src/image/target.ts';
 import { walkImage } from '../../src/image/walk.ts';
 import { UserInputError } from '../../src/util/errors.ts';
 import { buildImage, buildIndex, writeDockerArchive, writeOciArchive, writeOciLayout, type ImageSpec } from '../helpers/image-builder.ts';
+import { requireOrSkip } from '../helpers/shared-data.ts';
 import { recordingAnalyzer, renderTree, withTempDir } from './helpers.ts';
+
+const run = promisify(execFile);
 
 const spec: ImageSpec = {
   layers: [
@@ -165,6 +170,28 @@ describe('sources', () => {
       const odd = path.join(dir, 'odd:name');
       await writeOciLayout(odd, image, 'v1');
       assert.deepEqual(await listFiles(`oci:${odd}`), EXPECTED);
+    });
+  });
+});
+
+describe('archives written by skopeo (containers/image)', () => {
+  const haveSkopeo = spawnSync('skopeo', ['--version']).status === 0;
+  test('oci-archive and docker-archive from skopeo copy list the same files as the layout', async (t) => {
+    if (!requireOrSkip(t, haveSkopeo, 'skopeo')) return;
+    await withTempDir(async (dir) => {
+      const image = await buildImage({ ...spec, layers: spec.layers.map((l) => ({ ...l, compression: 'gzip' as const })) });
+      await writeOciLayout(path.join(dir, 'l'), image, 'v1');
+      const ociArchive = path.join(dir, 'oci.tar');
+      const dockerArchive = path.join(dir, 'docker.tar');
+      await run('skopeo', ['copy', '--quiet', `oci:${dir}/l:v1`, `oci-archive:${ociArchive}:v1`]);
+      await run('skopeo', ['copy', '--quiet', `oci:${dir}/l:v1`, `docker-archive:${dockerArchive}:example.com/app:v1`]);
+      assert.deepEqual(await listFiles(`oci-archive:${ociArchive}:v1`), EXPECTED);
+      assert.deepEqual(await listFiles(`docker-archive:${dockerArchive}`), EXPECTED);
+      const docker = await openSource(`docker-archive:${dockerArchive}:example.com/app:v1`);
+      assert.deepEqual(docker.layers.map((l) => l.diffId), image.diffIds);
+      assert.deepEqual(docker.config.config?.Cmd, ['node', 'main.js']);
+      const oci = await openSource(`oci-archive:${ociArchive}:v1`);
+      assert.deepEqual(oci.layers.map((l) => l.diffId), image.diffIds);
     });
   });
 });
