@@ -10,8 +10,8 @@
 import type { Package } from '../../../model/inventory.ts';
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, entries, location, mergePackages, parseJsonObject, sortPackages, str } from '../common.ts';
-import { classifyInstalledPackageJson, parseInstalledPackageJson } from './package-json.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, entries, location, mergePackages, obj, parseJsonObject, sortPackages, str } from '../common.ts';
+import { classifyInstalledPackageJson, licensesOf, parseInstalledPackageJson } from './package-json.ts';
 import type { InstalledPath } from './package-json.ts';
 import { parsePackageLock } from './package-lock.ts';
 import type { PackageLock } from './package-lock.ts';
@@ -27,7 +27,15 @@ export type NpmFragment =
   | { kind: 'yarn-lock'; entries: YarnEntry[] }
   | { kind: 'pnpm-lock'; packages: NodePackage[] }
   | { kind: 'bun-lock'; packages: NodePackage[] }
-  | { kind: 'manifest'; dependencies: [string, string][]; devDependencies: [string, string][] };
+  | {
+    kind: 'manifest';
+    dependencies: [string, string][];
+    devDependencies: [string, string][];
+    /** The manifest as a package (workspace members are listed by npm ls). */
+    pkg?: NodePackage;
+    /** `workspaces` globs of a workspace root (`packages/*`). */
+    workspaces: string[];
+  };
 
 function inNodeModules(path: string): boolean {
   return path.startsWith('node_modules/') || path.includes('/node_modules/');
@@ -58,10 +66,17 @@ export function analyzeNpmFile(path: string, content: Buffer): NpmFragment | und
       return undefined;
     }
     const deps = (field: string): [string, string][] => entries(manifest[field]).map(([k, v]) => [k, str(v) ?? '']);
+    // npm: `workspaces: [globs]`; yarn classic also `workspaces: { packages: [globs] }`.
+    const ws = Array.isArray(manifest.workspaces) ? manifest.workspaces : obj(manifest.workspaces)?.packages;
+    const name = str(manifest.name)?.trim();
+    const version = str(manifest.version)?.trim();
+    const licenses = licensesOf(manifest);
     return {
       kind: 'manifest',
       dependencies: [...deps('dependencies'), ...deps('optionalDependencies')],
       devDependencies: deps('devDependencies'),
+      workspaces: Array.isArray(ws) ? ws.filter((w): w is string => typeof w === 'string') : [],
+      ...(name && version ? { pkg: { name, version, ...(licenses.length ? { licenses } : {}) } } : {}),
     };
   }
   if (base === 'package-lock.json' || base === '.package-lock.json') {
@@ -94,6 +109,17 @@ function toPackage(p: NodePackage, fragment: Fragment<unknown>): Package {
   if (p.indirect !== undefined) pkg.indirect = p.indirect;
   if (p.metadata) pkg.metadata = p.metadata;
   return pkg;
+}
+
+/** `packages/*` relative to `rootDir` → a RegExp over image paths (`*` one segment, `**` any depth). */
+function workspaceRegExp(rootDir: string, glob: string): RegExp {
+  const clean = glob.replace(/^\.\//, '').replace(/\/+$/, '');
+  const body = clean.split('/').map((seg) => (seg === '**' ? '.*' : seg.split('*').map(escapeRegExp).join('[^/]*'))).join('/');
+  return new RegExp(`^${rootDir ? `${escapeRegExp(rootDir)}/` : ''}${body}$`);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** A lockfile's packages with dev/indirect decided (yarn needs the sibling package.json for that). */
@@ -139,6 +165,20 @@ export function finalizeNpm(fragments: Fragment<NpmFragment>[]): AnalyzerOutput 
   }
 
   const packages: Package[] = [];
+  // Workspace members of an installed workspace root: npm links them into node_modules (symlinks,
+  // which carry no package.json of their own) and `npm ls` lists them, so they are reported from
+  // their own package.json.
+  for (const [rootDir, root] of manifests) {
+    if (root.workspaces.length === 0 || !projectsWithInstalls.has(rootDir)) continue;
+    const patterns = root.workspaces.map((w) => workspaceRegExp(rootDir, w));
+    for (const f of fragments) {
+      const v = f.value;
+      if (v.kind !== 'manifest' || !v.pkg) continue;
+      const dir = dirOf(f.path);
+      if (dir === rootDir || !patterns.some((re) => re.test(dir))) continue;
+      packages.push(toPackage({ ...v.pkg, metadata: { workspace: true } }, f));
+    }
+  }
   for (const f of fragments) {
     const v = f.value;
     if (v.kind === 'manifest') continue;

@@ -135,3 +135,38 @@ test('the global npm tree (as in node: images, bundled deps included) equals `np
   assert.ok(expected.some((p) => p.startsWith('npm@')));
   assert.deepEqual(got, expected);
 });
+
+test('an npm workspaces project: members (symlinked into node_modules) and their dependencies equal `npm ls --all`', { timeout: 180_000 }, (t) => {
+  if (!requireOrSkip(t, registryReachable(), 'npm registry')) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'pw-npm-ws-'));
+  try {
+    const write = (rel: string, doc: unknown): void => {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), JSON.stringify(doc));
+    };
+    write('package.json', { name: 'mono', version: '1.0.0', private: true, workspaces: ['packages/*'], dependencies: { debug: '^4.3.0' } });
+    write('packages/a/package.json', { name: '@me/a', version: '1.2.0', license: 'ISC', dependencies: { ms: '2.0.0' } });
+    write('packages/b/package.json', { name: 'b-tool', version: '0.3.0', dependencies: { '@me/a': '*' } });
+    // Not a workspace (outside the glob): never a package.
+    write('tools/c/package.json', { name: 'c', version: '9.9.9' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: dir, stdio: 'pipe', timeout: 150_000 });
+    const ls = JSON.parse(execFileSync('npm', ['ls', '--all', '--json'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as LsNode;
+    const expected = [...flattenLs(ls)].sort();
+    assert.ok(expected.includes('@me/a@1.2.0') && expected.includes('b-tool@0.3.0'));
+
+    const fragments: Fragment<NpmFragment>[] = [];
+    for (const rel of walk(dir)) {
+      const imagePath = `app/${rel}`;
+      if (!npmRequired(imagePath)) continue;
+      const value = analyzeNpmFile(imagePath, readFileSync(path.join(dir, rel)));
+      if (value) fragments.push({ path: imagePath, layerIndex: 0, layerDigest: '', value });
+    }
+    const packages = finalizeNpm(fragments).packages ?? [];
+    assert.deepEqual([...new Set(packages.map((p) => `${p.name}@${p.version}`))].sort(), expected);
+    const member = packages.find((p) => p.name === '@me/a');
+    assert.deepEqual(member?.metadata, { workspace: true });
+    assert.deepEqual(member?.locations.map((l) => l.path), ['app/packages/a/package.json']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
