@@ -31,6 +31,8 @@ export interface AdvisoryIndex {
   /** Affected rows for these package names in one ecosystem (names as inventories spell them; normalised here). */
   lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRow[]>;
   advisory(rid: number): AdvisoryDetail;
+  /** Loads the details of many records at once (batched), so later advisory() calls hit the cache. */
+  prefetch?(rids: Iterable<number>): void;
   /** Record ids whose id or alias equals `id` (`CVE-2021-44228` → GHSA-…, DEBIAN-CVE-…). */
   ridsFor(id: string): number[];
 }
@@ -128,6 +130,15 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
       this.detailCache.set(rid, detail);
     }
     return detail;
+  }
+
+  prefetch(rids: Iterable<number>): void {
+    const missing = [...new Set(rids)].filter((r) => !this.detailCache.has(r));
+    for (let i = 0; i < missing.length; i += BATCH) {
+      const batch = missing.slice(i, i + BATCH);
+      const stmt = this.db.prepare<number[], { rid: number; detail: string }>(`SELECT rid, detail FROM advisories WHERE rid IN (${batch.map(() => '?').join(',')})`);
+      for (const r of stmt.all(...batch)) this.detailCache.set(r.rid, JSON.parse(r.detail) as AdvisoryDetail);
+    }
   }
 
   ridsFor(id: string): number[] {

@@ -13,7 +13,7 @@ import { ecosystemBase, isOsEcosystem, normalizeEcosystem } from '../vulndb/name
 import { cveIdsOf } from '../vulndb/osv.ts';
 import { selectSeverity } from '../vulndb/severity.ts';
 import type { AdvisoryDetail, AdvisoryIndex, AffectedRow } from './advisory-index.ts';
-import { evaluateAffected } from './ranges.ts';
+import { evaluateAffected, quickAffected } from './ranges.ts';
 import type { RangeVerdict, SchemeChoice } from './ranges.ts';
 
 export interface SchemeResolution {
@@ -149,6 +149,10 @@ class Matcher {
     const onlySemver = verdict.schemes.length > 0 && verdict.schemes.every((s) => s === 'semver');
     const confidence = onlySemver ? 'high' : resolution.confidence;
     return { row, verdict, confidence, query };
+  }
+
+  quick(query: MatchQuery, row: AffectedRow): boolean | undefined {
+    return quickAffected(query.version, row.data, { ecosystem: this.scheme(query.ecosystem).scheme, semver: this.semver });
   }
 
   /** Details are read only for matches: most rows a package meets do not affect it. */
@@ -355,33 +359,44 @@ export function matchPackages(
   const vulnerabilities: Vulnerability[] = [];
   const warnings = new Set<string>();
   // The same (ecosystem, name, version) recurs across layers and lockfiles: evaluate it once.
-  const templatesByQuery = new Map<string, FindingTemplate[]>();
+  const keys: (string | undefined)[] = [];
+  const evaluationsByKey = new Map<string, { ecosystem: string; evaluations: Evaluation[] }>();
   for (const [i, pkg] of packages.entries()) {
     const list = queries[i] ?? [];
-    if (!list.some((q) => found.get(q.ecosystem)?.get(q.name)?.length)) continue;
-    const key = list.map((q) => `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}`).join('\n');
-    let templates = templatesByQuery.get(key);
-    if (!templates) {
-      const hits: Hit[] = [];
-      const seenRows = new Set<number>();
-      for (const query of list) {
-        for (const row of found.get(query.ecosystem)?.get(query.name) ?? []) {
-          if (seenRows.has(row.row)) continue;
-          seenRows.add(row.row);
-          const quick = matcher.evaluate(query, row, false);
-          for (const p of quick.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${row.advisoryId}: ${p}`);
-          if (!quick.verdict.affected) continue;
-          const evaluation = matcher.evaluate(query, row, true);
-          if (evaluation.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${row.advisoryId} with the generic version scheme (low confidence)`);
-          hits.push(matcher.hit(evaluation));
-        }
-      }
-      const primary = list[0] as MatchQuery;
-      const scheme = matcher.scheme(primary.ecosystem).scheme;
-      templates = hits.length ? groupHits(hits).map((g) => buildTemplate(g, scheme, primary.ecosystem)) : [];
-      templatesByQuery.set(key, templates);
+    if (!list.some((q) => found.get(q.ecosystem)?.get(q.name)?.length)) {
+      keys.push(undefined);
+      continue;
     }
-    for (const template of templates) vulnerabilities.push(instantiate(template, pkg));
+    const key = list.map((q) => `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}`).join('\n');
+    keys.push(key);
+    if (evaluationsByKey.has(key)) continue;
+    const evaluations: Evaluation[] = [];
+    const seenRows = new Set<number>();
+    for (const query of list) {
+      for (const row of found.get(query.ecosystem)?.get(query.name) ?? []) {
+        if (seenRows.has(row.row)) continue;
+        seenRows.add(row.row);
+        if (matcher.quick(query, row) === false) continue;
+        const evaluation = matcher.evaluate(query, row, true);
+        for (const p of evaluation.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${row.advisoryId}: ${p}`);
+        if (!evaluation.verdict.affected) continue;
+        if (evaluation.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${row.advisoryId} with the generic version scheme (low confidence)`);
+        evaluations.push(evaluation);
+      }
+    }
+    evaluationsByKey.set(key, { ecosystem: (list[0] as MatchQuery).ecosystem, evaluations });
+  }
+  // Details for every matched record in a few batched reads, then one template set per key.
+  index.prefetch?.([...evaluationsByKey.values()].flatMap((e) => e.evaluations.map((x) => x.row.rid)));
+  const templatesByKey = new Map<string, FindingTemplate[]>();
+  for (const [key, { ecosystem, evaluations }] of evaluationsByKey) {
+    const scheme = matcher.scheme(ecosystem).scheme;
+    templatesByKey.set(key, evaluations.length ? groupHits(evaluations.map((e) => matcher.hit(e))).map((g) => buildTemplate(g, scheme, ecosystem)) : []);
+  }
+  for (const [i, pkg] of packages.entries()) {
+    const key = keys[i];
+    if (key === undefined) continue;
+    for (const template of templatesByKey.get(key) ?? []) vulnerabilities.push(instantiate(template, pkg));
   }
   // Code-unit order, not localeCompare: stable across locales and ~50x cheaper on large result sets.
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);

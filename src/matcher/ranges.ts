@@ -60,6 +60,12 @@ function isZero(e: FlatEvent): boolean {
   return e.kind === 'introduced' && e.version === '0';
 }
 
+const NO_LIMITS: FlatEvent[] = [];
+function hasLimit(events: FlatEvent[]): boolean {
+  for (const e of events) if (e.kind === 'limit') return true;
+  return false;
+}
+
 /** Sorted events per range and scheme: the same advisory rows are evaluated for many packages. */
 const sortedCache = new WeakMap<RangeInput, Map<string, FlatEvent[]>>();
 function sortedEvents(range: RangeInput, scheme: VersionScheme): FlatEvent[] {
@@ -106,10 +112,10 @@ function symbol(c: number): string {
 export function evaluateRange(version: string, range: RangeInput, scheme: VersionScheme, comparisons: string[] | undefined): { affected: boolean; fixed: string | null } {
   const cmp = (a: string, b: string): number => scheme.compare(a, b);
   const sorted = sortedEvents(range, scheme);
-  const note = comparisons ? (line: string) => comparisons.push(line) : () => {};
+  const note = (line: string) => comparisons?.push(line);
   let affected = false;
   let fixed: string | null = null;
-  const limits = sorted.filter((e) => e.kind === 'limit');
+  const limits = hasLimit(sorted) ? sorted.filter((e) => e.kind === 'limit') : NO_LIMITS;
   for (let i = 0; i < sorted.length; i++) {
     const e = sorted[i] as FlatEvent;
     if (e.kind === 'limit') continue;
@@ -210,6 +216,30 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
     }
   }
   return verdict;
+}
+
+/**
+ * Allocation-free pre-check used for every (package, advisory row) pair: true when the full
+ * evaluation would report the entry as affected, `undefined` when a version cannot be ordered (the
+ * caller then runs evaluateAffected to report the problem). Most rows a package meets do not affect it.
+ */
+export function quickAffected(version: string, entry: AffectedInput, schemes: SchemeChoice): boolean | undefined {
+  let evaluated = false;
+  for (const range of entry.ranges ?? []) {
+    if (range.type !== 'ECOSYSTEM' && range.type !== 'SEMVER') continue;
+    const scheme = range.type === 'SEMVER' ? schemes.semver : schemes.ecosystem;
+    try {
+      if (evaluateRange(version, range, scheme, undefined).affected) return true;
+      evaluated = true;
+    } catch {
+      return undefined;
+    }
+  }
+  if (entry.versions?.length) {
+    if (versionSet(entry.versions).has(version)) return true;
+    if (!evaluated) return undefined;
+  }
+  return false;
 }
 
 const versionSets = new WeakMap<string[], Set<string>>();

@@ -75,10 +75,16 @@ class HttpStatusError extends Error {
   }
 }
 
+/**
+ * Local file extension for a download, which decides how import reads it: `…/all.zip` → .zip,
+ * `…/v3.19/main.json` → .json, the tracker's `…/data/DSA/list` → .list; without a known extension
+ * (`…/tracker/data/json`) the content is sniffed as JSON.
+ */
 function extensionFor(url: string): string {
   const p = new URL(url).pathname.toLowerCase();
   for (const ext of ['.jsonl.gz', '.jsonl', '.zip', '.json', '.yaml', '.yml', '.list']) if (p.endsWith(ext)) return ext;
-  return '.zip';
+  if (/\/d[sl]a\/list$/.test(p)) return '.list';
+  return '.json';
 }
 
 function sleep(ms: number): Promise<void> {

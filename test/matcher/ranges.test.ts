@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeRange, evaluateAffected } from '../../src/matcher/ranges.ts';
+import { describeRange, evaluateAffected, quickAffected } from '../../src/matcher/ranges.ts';
 import type { SchemeChoice } from '../../src/matcher/ranges.ts';
 import { getScheme } from '../../src/versions/index.ts';
 
@@ -93,6 +93,23 @@ describe('range evaluation properties (semver)', () => {
         const inside = cmp(probe, introduced) >= 0 && cmp(probe, fixed) < 0;
         assert.equal(v.affected, inside, `${probe} in [${introduced}, ${fixed})`);
         if (inside) assert.equal(v.fixed, fixed);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('the allocation-free pre-check agrees with the full evaluation', () => {
+    const event = fc.oneof(
+      version.map((v) => ({ introduced: v })),
+      version.map((v) => ({ fixed: v })),
+      version.map((v) => ({ last_affected: v })),
+      version.map((v) => ({ limit: v })),
+      fc.constant({ introduced: '0' }),
+    );
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 6 }), fc.array(version, { maxLength: 3 }), version, (events, versions, probe) => {
+        const entry = { ranges: [{ type: 'ECOSYSTEM', events: events as Record<string, string>[] }], versions };
+        assert.equal(quickAffected(probe, entry, semver), evaluateAffected(probe, entry, semver).affected);
       }),
       { numRuns: 500 },
     );
