@@ -141,7 +141,6 @@ function stripV(version: string): string {
 
 /** Validates, drops the `v`, and canonicalises once per distinct string (cached). */
 function prepare(version: string): string {
-  if (version.length === 0) throw new InvalidVersionError('composer', version, 'empty version');
   if (version.indexOf('\0') >= 0) throw new InvalidVersionError('composer', version, 'contains NUL');
   const bytes = toBytes(stripV(version));
   return bytes === '' ? '' : canonicalForm(bytes);
@@ -151,8 +150,9 @@ const cache = new ParseCache<string>();
 
 export const composerScheme: VersionScheme = {
   id: 'composer',
+  // version_compare takes any string; the empty one sorts below every other (`"" < "0"`).
   isValid(version) {
-    return version.length > 0 && version.indexOf('\0') < 0;
+    return version.indexOf('\0') < 0;
   },
   compare(a, b) {
     const ca = cache.get(a, prepare);

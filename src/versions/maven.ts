@@ -96,11 +96,10 @@ function normalize(list: MavenItem[]): void {
 }
 
 /**
- * Parses like ComparableVersion's `parseVersion`; every string is a Maven version except the empty
- * one and (a guard of ours) one nesting more than 1,000 levels (`1-1-1-…`).
+ * Parses like ComparableVersion's `parseVersion`; every string is a Maven version (`""` equals `0`)
+ * except (a guard of ours) one nesting more than 1,000 levels (`1-1-1-…`).
  */
 export function parseMaven(input: string): MavenItem {
-  if (input.length === 0) throw new InvalidVersionError('maven', input, 'empty version');
   const version = input.toLowerCase();
   const root: MavenItem[] = [];
   let list = root;
