@@ -33,7 +33,7 @@ function preferExistingPath(target: Target): Target {
 }
 
 export async function openSource(target: string | Target, opts: OpenOptions = {}): Promise<ImageSource> {
-  const parsed = typeof target === 'string' ? preferExistingPath(parseTarget(target)) : target;
+  const parsed = preferExistingPath(typeof target === 'string' ? parseTarget(target) : target);
   const platform = typeof opts.platform === 'string' ? parsePlatform(opts.platform) : opts.platform;
   const layoutOpts = { ...(platform ? { platform } : {}), ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) };
   switch (parsed.transport) {
