@@ -206,6 +206,8 @@ function walk(bytes: Buffer, fileName: string, archivePath: string, depth: numbe
     const artifactId = props.get('artifactId')?.trim() ?? '';
     const version = props.get('version')?.trim() ?? '';
     if (!groupId || !artifactId || !version) continue;
+    // Unresolved properties (`${revision}` in CI-friendly builds) are not versions.
+    if ([groupId, artifactId, version].some((v) => v.includes('${'))) continue;
     own.push({ groupId, artifactId, version, archivePath, source: 'pom.properties' });
     if (fromFile && fromFile.artifactId === artifactId) matchesFile = true;
   }

@@ -115,6 +115,10 @@ describe('Java archives written by the test', () => {
     // A manifest without a usable group gives no Maven identity.
     assert.deepEqual(await analyze('lib/tool.jar', jar(manifest({ 'Implementation-Title': 'tool', 'Implementation-Version': '1.0' }))), []);
 
+    // An unresolved `${revision}` is no version: the file name speaks instead.
+    const unresolved = await analyze('lib/svc-2.1.0.jar', jar(pom('com.example', 'svc', '${revision}')));
+    assert.deepEqual(brief(unresolved), ['svc@2.1.0 <svc-2.1.0.jar> filename low']);
+
     const bare = await analyze('lib/commons-lang3-3.12.0.jar', jar());
     assert.deepEqual(bare.map((p) => [p.name, p.version, p.confidence, p.purl]), [['commons-lang3', '3.12.0', 'low', '']]);
     assert.deepEqual(await analyze('lib/no-version.jar', jar()), []);
