@@ -51,87 +51,93 @@ function isLower(c: number): boolean {
   return c >= 97 && c <= 122;
 }
 
+interface Cursor {
+  s: string;
+  pos: number;
+  type: T;
+}
+
+/** apk's next_token: the type of the token starting at the cursor (consuming its separator). */
+function nextToken(cur: Cursor): void {
+  const { s } = cur;
+  const type = cur.type;
+  const c = cur.pos < s.length ? s.charCodeAt(cur.pos) : 0;
+  let n: T | -1 = -1;
+  if (cur.pos >= s.length || c === 0) n = T.End;
+  else if ((type === T.Digit || type === T.DigitOrZero) && isLower(c)) n = T.Letter;
+  else if (type === T.Letter && isDigit(c)) n = T.Digit;
+  else if (type === T.Suffix && isDigit(c)) n = T.SuffixNo;
+  else {
+    if (c === 46) n = T.DigitOrZero;
+    else if (c === 95) n = T.Suffix;
+    else if (c === 45 && s.length - cur.pos > 1 && s.charCodeAt(cur.pos + 1) === 114) {
+      n = T.RevisionNo;
+      cur.pos++;
+    }
+    cur.pos++;
+  }
+  if (n !== -1 && n < type) {
+    const allowed = (n === T.DigitOrZero && type === T.Digit) || (n === T.Suffix && type === T.SuffixNo) || (n === T.Digit && type === T.Letter);
+    if (!allowed) n = -1;
+  }
+  cur.type = n === -1 ? T.Invalid : n;
+}
+
+function readNumber(cur: Cursor): number | bigint {
+  const { s } = cur;
+  const start = cur.pos;
+  while (cur.pos < s.length && isDigit(s.charCodeAt(cur.pos))) cur.pos++;
+  const len = cur.pos - start;
+  if (len === 0) return 0;
+  return len <= 15 ? Number(s.slice(start, cur.pos)) : BigInt(s.slice(start, cur.pos));
+}
+
+function suffixAt(s: string, pos: number, words: readonly string[]): number {
+  for (let k = 0; k < words.length; k++) if (s.startsWith(words[k] as string, pos)) return k;
+  return -1;
+}
+
 /**
  * Tokenizes like apk's get_token/next_token. Each side's tokens depend only on its own text, so a
  * version is tokenized once (and cached) and comparison walks two arrays.
  */
 export function tokenizeApk(s: string): ApkToken[] {
   const out: ApkToken[] = [];
-  let pos = 0;
-  let type = T.Digit as T;
-  const remaining = (): number => s.length - pos;
-  const at = (k: number): number => s.charCodeAt(pos + k);
-
-  const nextToken = (): void => {
-    let n: T | -1 = -1;
-    if (remaining() <= 0 || at(0) === 0) n = T.End;
-    else if ((type === T.Digit || type === T.DigitOrZero) && isLower(at(0))) n = T.Letter;
-    else if (type === T.Letter && isDigit(at(0))) n = T.Digit;
-    else if (type === T.Suffix && isDigit(at(0))) n = T.SuffixNo;
-    else {
-      const c = at(0);
-      if (c === 46) n = T.DigitOrZero;
-      else if (c === 95) n = T.Suffix;
-      else if (c === 45) {
-        if (remaining() > 1 && at(1) === 114) {
-          n = T.RevisionNo;
-          pos++;
-        }
-      }
-      pos++;
-    }
-    if (n !== -1 && n < type) {
-      const allowed = (n === T.DigitOrZero && type === T.Digit) || (n === T.Suffix && type === T.SuffixNo) || (n === T.Digit && type === T.Letter);
-      if (!allowed) n = -1;
-    }
-    type = n === -1 ? T.Invalid : n;
-  };
-
-  const readNumber = (): number | bigint => {
-    const start = pos;
-    while (pos < s.length && isDigit(s.charCodeAt(pos))) pos++;
-    const digits = s.slice(start, pos);
-    if (digits.length === 0) return 0;
-    return digits.length <= 15 ? Number(digits) : BigInt(digits);
-  };
-
+  const cur: Cursor = { s, pos: 0, type: T.Digit };
   for (;;) {
-    if (remaining() <= 0) {
+    if (cur.pos >= s.length) {
       out.push({ value: 0, next: T.End });
       return out;
     }
     let value: number | bigint = 0;
-    let forced: T | null = null;
-    switch (type) {
+    let forced = false;
+    switch (cur.type) {
       case T.DigitOrZero:
-        if (at(0) === 48) {
-          let zeros = 0;
-          while (pos < s.length && s.charCodeAt(pos) === 48) {
-            zeros++;
-            pos++;
-          }
-          value = -zeros;
-          forced = T.Digit;
-        } else value = readNumber();
+        if (s.charCodeAt(cur.pos) === 48) {
+          const start = cur.pos;
+          while (cur.pos < s.length && s.charCodeAt(cur.pos) === 48) cur.pos++;
+          value = start - cur.pos;
+          forced = true;
+        } else value = readNumber(cur);
         break;
       case T.Digit:
       case T.SuffixNo:
       case T.RevisionNo:
-        value = readNumber();
+        value = readNumber(cur);
         break;
       case T.Letter:
-        value = at(0);
-        pos++;
+        value = s.charCodeAt(cur.pos);
+        cur.pos++;
         break;
       case T.Suffix: {
-        const pre = PRE_SUFFIXES.findIndex((w) => s.startsWith(w, pos));
-        const post = pre >= 0 ? -1 : POST_SUFFIXES.findIndex((w) => s.startsWith(w, pos));
+        const pre = suffixAt(s, cur.pos, PRE_SUFFIXES);
+        const post = pre >= 0 ? -1 : suffixAt(s, cur.pos, POST_SUFFIXES);
         if (pre >= 0) {
           value = pre - PRE_SUFFIXES.length;
-          pos += (PRE_SUFFIXES[pre] as string).length;
+          cur.pos += (PRE_SUFFIXES[pre] as string).length;
         } else if (post >= 0) {
           value = post;
-          pos += (POST_SUFFIXES[post] as string).length;
+          cur.pos += (POST_SUFFIXES[post] as string).length;
         } else {
           out.push({ value: -1, next: T.Invalid });
           return out;
@@ -142,10 +148,11 @@ export function tokenizeApk(s: string): ApkToken[] {
         out.push({ value: -1, next: T.Invalid });
         return out;
     }
-    if (remaining() === 0) type = T.End;
-    else if (forced !== null) type = forced;
-    else nextToken();
-    const following: T = type;
+    // After leading zeros apk continues as a plain digit run (`nt`), without looking at the next character.
+    if (cur.pos >= s.length) cur.type = T.End;
+    else if (forced) cur.type = T.Digit;
+    else nextToken(cur);
+    const following: T = cur.type;
     out.push({ value, next: following });
     if (following >= T.End) return out;
   }
