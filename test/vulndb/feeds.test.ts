@@ -22,13 +22,15 @@ describe('Debian DSA/DLA list', () => {
     '\t[bookworm] - foo <unfixed>',
     '[02 Jan 2020] DSA-4001-1 nothing - notice',
     '\tNOTE: no packages',
+    '[03 Jan 2020] DSA-4000-2 foo - regression update',
+    '\t[stretch] - foo 1.0-2',
     '',
   ].join('\n');
 
   test('records per advisory with releases mapped to Debian:N; markers handled', () => {
     const r = parseDebianList(text, 'DSA');
     assert.deepEqual(r.invalid, []);
-    assert.equal(r.records.length, 2, 'an advisory without package lines yields no record');
+    assert.equal(r.records.length, 2, 'an advisory without package lines or without a CVE (regression update) yields no record');
     const [xorg, foo] = r.records;
     assert.equal(xorg?.id, 'DSA-5380-1');
     assert.equal(xorg?.published, '2023-03-29T00:00:00Z');
@@ -49,7 +51,8 @@ describe('Debian DSA/DLA list', () => {
     const dsa = parseDebianList(readFileSync(sharedData('distro', 'debian-tracker-lists', 'DSA.list'), 'utf8'), 'DSA');
     const dla = parseDebianList(readFileSync(sharedData('distro', 'debian-tracker-lists', 'DLA.list'), 'utf8'), 'DLA');
     assert.ok(dsa.records.length > 5000);
-    assert.ok(dla.records.length > 2500);
+    assert.ok(dla.records.length > 3000);
+    assert.ok([...dsa.records, ...dla.records].every((r) => (r.upstream?.length ?? 0) > 0));
     assert.deepEqual(dsa.invalid.map((i) => i.id), ['DSA-423']);
     assert.deepEqual(dla.invalid, []);
   });

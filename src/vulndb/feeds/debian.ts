@@ -111,13 +111,16 @@ function listDate(day: string, month: string, year: string): string | undefined 
  * ```
  * One OSV record per advisory (`DSA-5380-1`) with its CVEs in `upstream`; `<not-affected>` lines
  * are dropped, `<unfixed>` becomes an open range, `<end-of-life>`/`<ignored>` a will-not-fix one.
+ * Advisories naming no CVE are dropped (see flush).
  */
 export function parseDebianList(text: string, kind: 'DSA' | 'DLA' | string = 'DSA'): FeedResult {
   const result: FeedResult = { records: [], invalid: [] };
   let current: OsvRecord | undefined;
   const seen = new Map<string, OsvRecord>();
   const flush = () => {
-    if (current && (current.affected?.length ?? 0) > 0) {
+    // Entries without a CVE are regression, bugfix or timezone-data updates (DSA-5356-2,
+    // DLA-3367-1 "new timezone database"): no vulnerability of their own, so no finding.
+    if (current && (current.affected?.length ?? 0) > 0 && (current.upstream?.length ?? 0) > 0) {
       const prior = seen.get(current.id);
       if (prior) prior.affected?.push(...(current.affected ?? []));
       else {
