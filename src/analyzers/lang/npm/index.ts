@@ -55,7 +55,11 @@ export function analyzeNpmFile(path: string, content: Buffer): NpmFragment | und
     const where = inNodeModules(path) ? classifyInstalledPackageJson(path) : undefined;
     if (where) {
       const pkg = parseInstalledPackageJson(content, path, where.dirName);
-      return pkg ? { kind: 'installed', where, pkg } : undefined;
+      if (!pkg) return undefined;
+      // `npm install alias@npm:real@1.0.0` installs `real` in folder `alias`; advisories name the
+      // real package (npm ls shows the alias), so the alias is kept as metadata only.
+      if (pkg.name !== where.dirName) pkg.metadata = { alias: where.dirName };
+      return { kind: 'installed', where, pkg };
     }
     // A project manifest only refines a sibling yarn.lock; templates and broken manifests in
     // source trees (`{{name}}`) are common and not worth a scan warning.

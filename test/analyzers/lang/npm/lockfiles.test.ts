@@ -63,6 +63,12 @@ describe('package-lock.json against the pkgdb fixtures', () => {
     assert.equal(lock.installPaths.get('node_modules/b')?.dev, true);
   });
 
+  test('an aliased install is reported under the real name with the alias as metadata', () => {
+    const v = analyzeNpmFile('app/node_modules/sw/package.json', Buffer.from('{"name":"string-width","version":"4.2.3"}'));
+    assert.ok(v?.kind === 'installed');
+    assert.deepEqual([v.pkg.name, v.pkg.version, v.pkg.metadata], ['string-width', '4.2.3', { alias: 'sw' }]);
+  });
+
   test('corrupt input names the file', () => {
     assert.throws(() => parsePackageLock(Buffer.from('{"lockfileVersion": 2, "packages": {'), 'app/package-lock.json'), /app\/package-lock\.json: invalid JSON/);
     assert.throws(() => parsePackageLock(Buffer.from('[1]'), 'x/package-lock.json'), /x\/package-lock\.json: expected a JSON object/);
