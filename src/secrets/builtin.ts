@@ -30,6 +30,13 @@ interface RuleSpec {
 const PLACEHOLDER =
   /^(?:\$\{?[A-Za-z_][\w.]*\}?|\$\(.*\)|\{\{.*\}\}|<[^>]*>|%\(?[A-Za-z_]+\)?s?|\*+|x+|X+|\.+|(?:change|replace)[_-]?me|password|passwd|secret|your[_-].*|none|null|true|false|example|dummy|test|\?+)$/i;
 
+/**
+ * Source-code identifiers and member paths (`this.password`, `AuthenticationMD5Password`,
+ * `test_buffers_1.default.cleartextPassword`): words of 3+ lower-case letters, short capitals
+ * and small numbers. Random secrets have short letter runs and do not fit.
+ */
+const IDENTIFIER = /^(?:[A-Z]?[a-z]{3,}|[A-Z]{2,5}|\d{1,3}|[._$#])+$/;
+
 const SPECS: RuleSpec[] = [
   // AWS
   {
@@ -318,21 +325,21 @@ const SPECS: RuleSpec[] = [
     regex:
       /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|jdbc:[a-z0-9]{2,20}):\/\/[^:@/\s'"`]{1,64}:([^@/\s'"`]{1,128})@[A-Za-z0-9.[\]-]{1,253}/gi,
     group: 1,
-    allowSecret: [PLACEHOLDER, /^(?:pass(?:word)?|pwd|root|admin|user(?:name)?)$/i],
+    allowSecret: [PLACEHOLDER, /^(?:pwd|root|admin|user(?:name)?)$/i, /pass(?:wor)?d|secret|example|dummy|sample|change_?me/i],
   },
   {
     id: 'generic-secret-assignment',
     category: 'General',
     severity: 'MEDIUM',
     title: 'Generic password/secret assignment',
-    keywords: ['password', 'passwd', 'secret', 'api_key', 'apikey', 'api-key', 'access_key', 'auth_token', 'client_secret'],
+    keywords: ['password', 'passwd', 'secret', 'api_key', 'apikey', 'api-key', 'access_key', 'accesskey', 'access-key', 'auth_token', 'authtoken', 'auth-token'],
     regex:
       /(?:^|[^A-Za-z0-9])[A-Za-z0-9_.-]{0,20}(?:password|passwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token)[A-Za-z0-9_.-]{0,20}["']?\s{0,5}(?::=|=>|=|:)\s{0,5}(["']?)([^\s"'`;,<>(){}[\]]{8,128})\1/gi,
     group: 2,
     entropy: 3.5,
     requireDigit: true,
     yieldsToSpecific: true,
-    allowSecret: [PLACEHOLDER, /example|dummy|sample|placeholder/i, /^[a-z]+(?:[._-][a-z]+)+$/i, /^[a-z_]+\.[a-z_.]+\(?/i],
+    allowSecret: [PLACEHOLDER, /example|dummy|sample|placeholder/i, /^[a-z]+(?:[._-][a-z]+)+$/i, IDENTIFIER],
   },
 ];
 
