@@ -25,6 +25,7 @@ import { TargetGuard, validatePlatform } from './target-guard.ts';
 import { PortwardenError, UserInputError, errorMessage } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
 import { renderDashboard } from './dashboard.ts';
+import { DISTRIBUTION_EVENTS_TYPE, pushTargetsFromEnvelope } from './webhooks.ts';
 import * as S from './schemas.ts';
 
 export interface AppDeps {
@@ -243,18 +244,51 @@ export async function buildApp(deps: AppDeps) {
     const verdict = await deps.guard.check(body.target);
     if (verdict.ok === false) throw new HttpError(400, 'target_not_allowed', `target: ${verdict.reason}`);
     const priority = body.priority ?? 'normal';
+    const row = await queueScan(body.target, body.platform ?? null, PRIORITY_VALUE[priority] ?? PRIORITY.normal, req.identity?.name ?? null);
+    const id = row.id;
+    reply.header('location', `/scans/${id}`);
+    return reply.code(202).send({ scan_id: id, status: 'queued', message: 'Scan request queued successfully', type: body.type, target: body.target, platform: row.platform, priority, links: links(row) });
+  });
+
+  app.addContentTypeParser(DISTRIBUTION_EVENTS_TYPE, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new HttpError(400, 'invalid_request', 'body is not valid JSON'), undefined);
+    }
+  });
+
+  /** Queues one scan; removes the row again if the queue refuses, so no scan waits for a job that does not exist. */
+  async function queueScan(target: string, platform: string | null, priority: number, requestedBy: string | null) {
     const id = randomUUID();
     const jobId = randomUUID();
-    const row = await createScan(deps.db, { id, type: body.type, target: body.target, platform: body.platform ?? null, priority: PRIORITY_VALUE[priority] ?? PRIORITY.normal, jobId, requestedBy: req.identity?.name ?? null });
+    const row = await createScan(deps.db, { id, type: 'docker-image', target, platform, priority, jobId, requestedBy });
     try {
-      await deps.queue.enqueue({ scanId: id, jobId }, { priority: row.priority, id: jobId });
+      await deps.queue.enqueue({ scanId: id, jobId }, { priority, id: jobId });
     } catch (err) {
-      // Never leave a scan that no job will ever pick up.
       await deleteScan(deps.db, id).catch(() => {});
       throw err;
     }
-    reply.header('location', `/scans/${id}`);
-    return reply.code(202).send({ scan_id: id, status: 'queued', message: 'Scan request queued successfully', type: body.type, target: body.target, platform: row.platform, priority, links: links(row) });
+    return row;
+  }
+
+  app.post('/webhooks/registry', {
+    config: { scope: 'scan:write' },
+    bodyLimit: 1024 * 1024,
+    schema: { summary: 'Distribution registry notifications: scan every pushed tagged manifest', tags: ['webhooks'] },
+  }, async (req, reply) => {
+    const { targets, skipped } = pushTargetsFromEnvelope(req.body);
+    const queued: Array<{ scan_id: string; target: string }> = [];
+    for (const t of targets) {
+      const verdict = await deps.guard.check(t.target).catch((err: unknown) => ({ ok: false as const, reason: errorMessage(err) }));
+      if (verdict.ok === false) {
+        skipped.push({ ...(t.event_id ? { event_id: t.event_id } : {}), reason: verdict.reason });
+        continue;
+      }
+      const row = await queueScan(t.target, null, PRIORITY.normal, req.identity?.name ?? null);
+      queued.push({ scan_id: row.id, target: t.target });
+    }
+    return reply.code(202).send({ queued, skipped });
   });
 
   app.get('/scans', {
