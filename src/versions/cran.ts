@@ -1,7 +1,7 @@
 /**
  * R package versions (R's `compareVersion()` / `package_version`), used for CRAN and Bioconductor.
  *
- * Form: non-negative integers separated by `.` or `-` (`1.2-3`). Parts compare numerically left to
+ * Form: non-negative integers (each at most 2^31-1, R's integer range) separated by `.` or `-` (`1.2-3`). Parts compare numerically left to
  * right and a version with more parts is newer when the common parts are equal, so `0.01.0 =
  * 0.1-0`, `0.9 < 0.75`, `1.0 < 1.0.0` (unlike most schemes, trailing zeros count).
  */
@@ -12,7 +12,10 @@ const CRAN = /^[0-9]+(?:[.-][0-9]+)*$/;
 
 export function parseCran(input: string): string[] {
   if (!CRAN.test(input)) throw new InvalidVersionError('cran', input, 'expected numbers separated by "." or "-"');
-  return input.split(/[.-]/);
+  const parts = input.split(/[.-]/);
+  // R reads each part with as.integer(): beyond 2^31-1 it is NA and compareVersion() fails.
+  for (const p of parts) if (compareDigits(p, '2147483647') > 0) throw new InvalidVersionError('cran', input, `part ${p} exceeds R's integer range`);
+  return parts;
 }
 
 export function compareNumberLists(a: readonly string[], b: readonly string[]): number {
@@ -29,7 +32,12 @@ const cache = new ParseCache<string[]>();
 export const cranScheme: VersionScheme = {
   id: 'cran',
   isValid(version) {
-    return CRAN.test(version);
+    try {
+      cache.get(version, parseCran);
+      return true;
+    } catch {
+      return false;
+    }
   },
   compare(a, b) {
     return compareNumberLists(cache.get(a, parseCran), cache.get(b, parseCran));

@@ -117,3 +117,10 @@ export const goPairs = pairsOf(
   pick(['-0.20191109021931-daa7c04131f5', '-20191109021931-daa7c04131f5', '-rc.1', '-alpha', '-beta.2', '.1', '-01', '-0', '-a-b', '+incompatible', '+build.001', '-', '+', '.', '-pre.10', '-x.9']),
   3,
 );
+
+/** CRAN: numbers and separators only (R's compareVersion gives arbitrary answers on anything else). */
+export const cranPairs = pairsOf(
+  pick(['0', '1', '2', '10', '01', '0.1', '1.0', '2147483647', '2147483648']),
+  fc.tuple(pick(['.', '-']), pick(['0', '1', '2', '9', '10', '01', '00', '75', '123'])).map(([s, n]) => s + n),
+  4,
+);

@@ -11,7 +11,7 @@ import { compareLine } from '../../src/cli/commands/debug.ts';
 import { getScheme } from '../../src/versions/index.ts';
 import { requireOrSkip } from '../helpers/shared-data.ts';
 import { ORACLES } from './oracles/index.ts';
-import { chaosPairs, composerPairs, goPairs, dpkgPairs, mavenPairs, pep440Pairs, rpmPairs, rubygemsPairs, semverPairs } from './arbitraries.ts';
+import { chaosPairs, composerPairs, cranPairs, goPairs, dpkgPairs, mavenPairs, pep440Pairs, rpmPairs, rubygemsPairs, semverPairs } from './arbitraries.ts';
 
 const PAIRS = Number(process.env.PORTWARDEN_DIFF_PAIRS ?? 300);
 const SEED = process.env.PORTWARDEN_DIFF_SEED ? Number(process.env.PORTWARDEN_DIFF_SEED) : Date.now() % 2 ** 31;
@@ -25,6 +25,7 @@ const CASES: Array<{ scheme: string; pairs: fc.Arbitrary<[string, string]>; unst
   { scheme: 'composer', pairs: composerPairs },
   { scheme: 'semver', pairs: semverPairs },
   { scheme: 'go', pairs: goPairs },
+  { scheme: 'cran', pairs: cranPairs },
   // Unstructured strings: validity decisions and odd characters. dpkg's command line would take a
   // leading `-` as an option.
   ...['dpkg', 'rpm', 'pep440', 'maven', 'rubygems', 'composer', 'semver', 'go'].map((scheme) => ({

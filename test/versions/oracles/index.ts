@@ -128,6 +128,11 @@ export const ORACLES: Record<string, Oracle> = {
     available: () => cached('go', () => succeeds('go', ['version'])),
     compare: (pairs) => runBatch('go', buildGoOracle() as string, [], pairs),
   },
+  cran: {
+    tool: 'R compareVersion',
+    available: () => cached('R', () => succeeds('Rscript', ['-e', 'invisible(0)'])),
+    compare: (pairs) => runBatch('R', 'Rscript', [path.join(HERE, 'cran_compare.R')], pairs),
+  },
   semver: {
     tool: 'node semver (npm)',
     available: () => true,
