@@ -17,7 +17,7 @@ import { validateOsvRecord } from './osv.ts';
 import type { OsvRecord } from './osv.ts';
 import { IndexBuilder, defaultDbPath } from './store.ts';
 import type { BuildResult, SourceRow, UpsertMode } from './store.ts';
-import { listZipEntries, readZipEntry } from './zip.ts';
+import { fileSource, listZipEntries, readZipEntry } from './zip.ts';
 
 /** One advisory file's outcome. `invalid` lists what was skipped and why (bounded to keep reports small). */
 export interface FileReport {
@@ -153,27 +153,31 @@ async function jsonLinesInto(file: string, gz: boolean, counter: FileCounter, si
 }
 
 function zipInto(file: string, counter: FileCounter, sink: Sink, maxEntry: number): void {
-  const buf = readFileSync(file);
-  let entries;
+  const src = fileSource(file);
   try {
-    entries = listZipEntries(buf);
-  } catch (err) {
-    counter.bad(`corrupt zip: ${err instanceof Error ? err.message : String(err)}`);
-    return;
-  }
-  const modified = statSync(file).mtime.toISOString();
-  for (const entry of entries) {
-    if (entry.name.endsWith('/') || !/\.(json|ya?ml)$/i.test(entry.name)) continue;
-    let data: Buffer;
+    let entries;
     try {
-      data = readZipEntry(buf, entry, maxEntry);
+      entries = listZipEntries(src);
     } catch (err) {
-      counter.bad(err instanceof Error ? err.message : String(err), entry.name);
-      continue;
+      counter.bad(`corrupt zip: ${err instanceof Error ? err.message : String(err)}`);
+      return;
     }
-    const before = counter.report.format;
-    documentInto(data.toString('utf8'), entry.name, modified, counter, sink);
-    counter.report.format = before;
+    const modified = statSync(file).mtime.toISOString();
+    for (const entry of entries) {
+      if (entry.name.endsWith('/') || !/\.(json|ya?ml)$/i.test(entry.name)) continue;
+      let data: Buffer;
+      try {
+        data = readZipEntry(src, entry, maxEntry);
+      } catch (err) {
+        counter.bad(err instanceof Error ? err.message : String(err), entry.name);
+        continue;
+      }
+      const before = counter.report.format;
+      documentInto(data.toString('utf8'), entry.name, modified, counter, sink);
+      counter.report.format = before;
+    }
+  } finally {
+    src.close();
   }
 }
 
@@ -210,7 +214,8 @@ export async function readAdvisoryFile(file: string, sink: Sink, maxSize = DEFAU
   try {
     const size = statSync(file).size;
     if (format === 'osv-jsonl') await jsonLinesInto(file, lower.endsWith('.gz'), counter, sink, maxSize);
-    else if (size > (format === 'osv-zip' ? Math.max(maxSize, 4 * 1024 * 1024 * 1024 - 1) : maxSize)) counter.bad(`file is ${size} bytes, over the ${maxSize}-byte limit`);
+    // Zips are read at offsets (bounded memory), so only the per-entry limit applies to them.
+    else if (format !== 'osv-zip' && size > maxSize) counter.bad(`file is ${size} bytes, over the ${maxSize}-byte limit`);
     else if (format === 'osv-zip') zipInto(file, counter, sink, maxSize);
     else if (listKind) feedInto(parseDebianList(readFileSync(file, 'utf8'), listKind), counter, sink);
     else if (lower.endsWith('.list')) feedInto(parseDebianList(readFileSync(file, 'utf8'), 'DSA'), counter, sink);

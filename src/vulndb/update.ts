@@ -15,7 +15,7 @@ import { importAdvisories } from './import.ts';
 import type { FileReport } from './import.ts';
 import { defaultDbPath, readDbStatus } from './store.ts';
 import type { SourceRow } from './store.ts';
-import { ZipFormatError, listZipEntries, readZipEntry } from './zip.ts';
+import { ZipFormatError, fileSource, listZipEntries, readZipEntry } from './zip.ts';
 
 export const DEFAULT_OSV_BASE_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
 
@@ -107,8 +107,12 @@ async function sha256File(file: string): Promise<string> {
 
 /** Every entry inflated and CRC-checked before anything is replaced. */
 function verifyZip(file: string, maxEntry: number): void {
-  const buf = readFileSync(file);
-  for (const entry of listZipEntries(buf)) if (!entry.name.endsWith('/')) readZipEntry(buf, entry, maxEntry);
+  const src = fileSource(file);
+  try {
+    for (const entry of listZipEntries(src)) if (!entry.name.endsWith('/')) readZipEntry(src, entry, maxEntry);
+  } finally {
+    src.close();
+  }
 }
 
 async function fetchSource(url: string, known: SourceRow | undefined, workDir: string, opts: Required<Pick<UpdateOptions, 'attempts' | 'backoffMs' | 'timeoutMs' | 'maxDownloadBytes'>>, log: (s: string) => void): Promise<Download | 'unchanged'> {

@@ -3,7 +3,40 @@
  * directory (zip64 too: the npm export has more than 65,535 entries), inflates one entry at a time and
  * checks each entry's CRC-32, which fflate's unzip does not. Pure: bytes in, entries out.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+
+/**
+ * Random access to the archive bytes: a Buffer, or a file read at offsets so a multi-GB export never
+ * sits in memory whole (only the central directory and one entry at a time).
+ */
+export interface ByteSource {
+  readonly size: number;
+  read(offset: number, length: number): Buffer;
+}
+
+export function bufferSource(buf: Buffer): ByteSource {
+  return { size: buf.length, read: (offset, length) => buf.subarray(offset, offset + length) };
+}
+
+export function fileSource(path: string): ByteSource & { close(): void } {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  return {
+    size,
+    read(offset, length) {
+      const out = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return out.subarray(0, done);
+    },
+    close: () => closeSync(fd),
+  };
+}
 
 export class ZipFormatError extends Error {
   constructor(message: string) {
@@ -43,42 +76,49 @@ function readU64(buf: Buffer, offset: number): number {
   return Number(v);
 }
 
-function need(buf: Buffer, offset: number, length: number, what: string): void {
-  if (offset < 0 || offset + length > buf.length) throw new ZipFormatError(`truncated archive (${what} out of bounds)`);
+function need(size: number, offset: number, length: number, what: string): void {
+  if (offset < 0 || length < 0 || offset + length > size) throw new ZipFormatError(`truncated archive (${what} out of bounds)`);
 }
 
+/** Central directory larger than this is refused (a million entries need ~100 MB). */
+const MAX_CENTRAL_DIRECTORY = 512 * 1024 * 1024;
+
 /** Lists the entries from the central directory. Throws ZipFormatError on a truncated or corrupt archive. */
-export function listZipEntries(buf: Buffer): ZipEntryInfo[] {
+export function listZipEntries(input: Buffer | ByteSource): ZipEntryInfo[] {
+  const src = Buffer.isBuffer(input) ? bufferSource(input) : input;
   const minEocd = 22;
-  if (buf.length < minEocd) throw new ZipFormatError('not a zip archive (too short)');
+  if (src.size < minEocd) throw new ZipFormatError('not a zip archive (too short)');
+  const tailStart = Math.max(0, src.size - minEocd - 0xffff - 20);
+  const tail = src.read(tailStart, src.size - tailStart);
   let eocd = -1;
-  const searchFrom = Math.max(0, buf.length - minEocd - 0xffff);
-  for (let i = buf.length - minEocd; i >= searchFrom; i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) {
+  for (let i = tail.length - minEocd; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === 0x06054b50) {
       eocd = i;
       break;
     }
   }
   if (eocd < 0) throw new ZipFormatError('not a zip archive (no end of central directory record)');
-  let count = buf.readUInt16LE(eocd + 10);
-  let cdSize = buf.readUInt32LE(eocd + 12);
-  let cdOffset = buf.readUInt32LE(eocd + 16);
+  let count = tail.readUInt16LE(eocd + 10);
+  let cdSize = tail.readUInt32LE(eocd + 12);
+  let cdOffset = tail.readUInt32LE(eocd + 16);
   if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) {
     const locator = eocd - 20;
-    need(buf, locator, 20, 'zip64 locator');
-    if (buf.readUInt32LE(locator) !== 0x07064b50) throw new ZipFormatError('zip64 locator missing');
-    const z64 = readU64(buf, locator + 8);
-    need(buf, z64, 56, 'zip64 end record');
-    if (buf.readUInt32LE(z64) !== 0x06064b50) throw new ZipFormatError('zip64 end record missing');
-    count = readU64(buf, z64 + 32);
-    cdSize = readU64(buf, z64 + 40);
-    cdOffset = readU64(buf, z64 + 48);
+    if (locator < 0 || tail.readUInt32LE(locator) !== 0x07064b50) throw new ZipFormatError('zip64 locator missing');
+    const z64 = readU64(tail, locator + 8);
+    need(src.size, z64, 56, 'zip64 end record');
+    const rec = src.read(z64, 56);
+    if (rec.readUInt32LE(0) !== 0x06064b50) throw new ZipFormatError('zip64 end record missing');
+    count = readU64(rec, 32);
+    cdSize = readU64(rec, 40);
+    cdOffset = readU64(rec, 48);
   }
-  need(buf, cdOffset, cdSize, 'central directory');
+  need(src.size, cdOffset, cdSize, 'central directory');
+  if (cdSize > MAX_CENTRAL_DIRECTORY) throw new ZipFormatError(`central directory of ${cdSize} bytes is over the limit`);
+  const buf = src.read(cdOffset, cdSize);
   const entries: ZipEntryInfo[] = [];
-  let p = cdOffset;
+  let p = 0;
   for (let i = 0; i < count; i++) {
-    need(buf, p, 46, 'central directory entry');
+    need(buf.length, p, 46, 'central directory entry');
     if (buf.readUInt32LE(p) !== 0x02014b50) throw new ZipFormatError(`bad central directory entry #${i}`);
     const method = buf.readUInt16LE(p + 10);
     const crc = buf.readUInt32LE(p + 16);
@@ -88,7 +128,7 @@ export function listZipEntries(buf: Buffer): ZipEntryInfo[] {
     const extraLen = buf.readUInt16LE(p + 30);
     const commentLen = buf.readUInt16LE(p + 32);
     let localHeaderOffset = buf.readUInt32LE(p + 42);
-    need(buf, p + 46, nameLen + extraLen + commentLen, 'central directory entry name');
+    need(buf.length, p + 46, nameLen + extraLen + commentLen, 'central directory entry name');
     const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
     // zip64 extra field: the 64-bit values appear only for the fields saturated at 0xffffffff, in this order.
     let e = p + 46 + nameLen;
@@ -117,14 +157,17 @@ export function listZipEntries(buf: Buffer): ZipEntryInfo[] {
 }
 
 /** Decompresses one entry and verifies its size and CRC-32. `maxSize` bounds memory per entry. */
-export function readZipEntry(buf: Buffer, entry: ZipEntryInfo, maxSize: number): Buffer {
+export function readZipEntry(input: Buffer | ByteSource, entry: ZipEntryInfo, maxSize: number): Buffer {
+  const src = Buffer.isBuffer(input) ? bufferSource(input) : input;
   if (entry.size > maxSize) throw new ZipFormatError(`entry ${entry.name} is ${entry.size} bytes, over the ${maxSize}-byte limit`);
+  if (entry.compressedSize > maxSize + 1024 * 1024) throw new ZipFormatError(`entry ${entry.name}: compressed size ${entry.compressedSize} is implausible`);
   const h = entry.localHeaderOffset;
-  need(buf, h, 30, `local header of ${entry.name}`);
-  if (buf.readUInt32LE(h) !== 0x04034b50) throw new ZipFormatError(`bad local header for ${entry.name}`);
-  const start = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28);
-  need(buf, start, entry.compressedSize, `data of ${entry.name}`);
-  const raw = buf.subarray(start, start + entry.compressedSize);
+  need(src.size, h, 30, `local header of ${entry.name}`);
+  const header = src.read(h, 30);
+  if (header.readUInt32LE(0) !== 0x04034b50) throw new ZipFormatError(`bad local header for ${entry.name}`);
+  const start = h + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  need(src.size, start, entry.compressedSize, `data of ${entry.name}`);
+  const raw = src.read(start, entry.compressedSize);
   let data: Buffer;
   if (entry.method === 0) data = Buffer.from(raw);
   else if (entry.method === 8) {
