@@ -211,6 +211,38 @@ describe('hostile registries', () => {
     assert.equal(issued, 2, 'a token the registry rejects is replaced once');
   });
 
+  test('foreign (Windows base) layers are skipped with a warning; diff ids stay aligned', async (t) => {
+    const img = await buildImage({ layers: [{ files: [{ path: 'a', content: 'a' }] }, { files: [{ path: 'b', content: 'b' }] }] });
+    const manifest = JSON.parse(img.manifest.data.toString()) as { layers: { mediaType: string; urls?: string[] }[] };
+    const first = manifest.layers[0];
+    assert.ok(first);
+    first.mediaType = 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip';
+    first.urls = ['https://mcr.example/blob'];
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    const host = await serve(t, (req, res) => {
+      if (req.url?.includes('/manifests/')) res.writeHead(200, { 'content-type': img.manifest.mediaType }).end(bytes);
+      else if (req.url?.endsWith(img.config.digest)) res.writeHead(200).end(img.config.data);
+      else if (req.url?.endsWith(img.layers[1]?.digest ?? '-')) res.writeHead(200).end(img.layers[1]?.data);
+      else res.writeHead(404).end();
+    });
+    const warnings: string[] = [];
+    const src = await openRegistrySource(`${host}/win/img:t`, { ...isolated, onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(src.layers.map((l) => [l.digest, l.diffId]), [[img.layers[1]?.digest, img.diffIds[1]]]);
+    assert.match(warnings.join('\n'), new RegExp(`skipping foreign \\(non-distributable\\) layer ${img.layers[0]?.digest}`));
+    assert.deepEqual(await readAll(await src.openLayer(0)), img.layers[1]?.data);
+  });
+
+  test('a layer whose media type is not a filesystem layer is refused', async (t) => {
+    const img = await buildImage({ layers: [{ files: [{ path: 'a', content: 'a' }] }] });
+    const manifest = JSON.parse(img.manifest.data.toString()) as { layers: { mediaType: string }[] };
+    manifest.layers[0]!.mediaType = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
+    const host = await serve(t, (req, res) => {
+      if (req.url?.includes('/manifests/')) res.writeHead(200, { 'content-type': img.manifest.mediaType }).end(JSON.stringify(manifest));
+      else res.writeHead(200).end(img.config.data);
+    });
+    await assert.rejects(openRegistrySource(`${host}/x/y:t`, isolated), isCode('unsupported_media_type', /helm\.chart\.content/));
+  });
+
   test('schema 1 manifests are refused as unsupported', async (t) => {
     const host = await serve(t, (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' }).end(JSON.stringify({ schemaVersion: 1, name: 'x/y', tag: 't', fsLayers: [] }));

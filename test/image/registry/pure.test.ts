@@ -88,6 +88,17 @@ describe('credentials', () => {
     for (const w of [...hub.warnings, ...gcr.warnings]) assert.doesNotMatch(w, /secret|refresh-me/);
   });
 
+  test('fuzz: any JSON as a Docker config yields a credential or nothing, never a throw', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.record({ auths: fc.dictionary(fc.constantFrom('r.io', 'https://r.io/v1/', 'x'), fc.jsonValue()) })), (config) => {
+        const r = credentialFromDockerConfig(config, 'r.io', 'cfg');
+        assert.ok(Array.isArray(r.warnings));
+        if (r.credential) assert.equal(r.credential.source, 'cfg');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test('precedence: --creds > per-host env JSON > env username > docker config', async (t) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pw-creds-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
