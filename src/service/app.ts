@@ -19,9 +19,9 @@ import { PRIORITY } from '../queue/types.ts';
 import type { ServiceMetrics } from '../telemetry/metrics.ts';
 import type { Scope, TokenIdentity } from '../store/tokens.ts';
 import { countActiveTokens, hasScope, verifyToken } from '../store/tokens.ts';
-import { createScan, deleteScan, getFindings, getImage, getScan, listScans, resetForRetry } from '../store/scans.ts';
+import { createScan, deleteScan, getFindings, getImage, getScan, listImagesForRescan, listScans, resetForRetry } from '../store/scans.ts';
 import { sbomKey } from '../store/objects.ts';
-import { TargetGuard, validatePlatform } from './target-guard.ts';
+import { TargetGuard, parseRegistryTarget, validatePlatform } from './target-guard.ts';
 import { PortwardenError, UserInputError, errorMessage } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
 import { renderDashboard } from './dashboard.ts';
@@ -287,6 +287,33 @@ export async function buildApp(deps: AppDeps) {
       }
       const row = await queueScan(t.target, null, PRIORITY.normal, req.identity?.name ?? null);
       queued.push({ scan_id: row.id, target: t.target });
+    }
+    return reply.code(202).send({ queued, skipped });
+  });
+
+  app.post('/rescans', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: 'Bulk rescan of every known image by digest (low priority; re-matches stored inventories when advisories changed)', tags: ['scans'],
+      body: S.RescanBody, response: { 202: S.RescanResponse },
+    },
+  }, async (req, reply) => {
+    const body = (req.body ?? {}) as { limit?: number };
+    const images = await listImagesForRescan(deps.db, body.limit ?? 10000);
+    let queued = 0;
+    const skipped: string[] = [];
+    for (const img of images) {
+      // Pin the digest that was scanned: a rescan re-evaluates that image, not whatever the tag points at now.
+      let target: string;
+      try {
+        const ref = parseRegistryTarget(img.target);
+        target = `${ref.registry}/${ref.repository}@${img.digest}`;
+      } catch {
+        skipped.push(img.digest);
+        continue;
+      }
+      await queueScan(target, img.platform || null, PRIORITY.bulk, req.identity?.name ?? null);
+      queued++;
     }
     return reply.code(202).send({ queued, skipped });
   });

@@ -111,3 +111,6 @@ export const ImageDetail = Type.Object({
 export const QueuedResponse = Type.Object({ scan_id: Type.String(), status: Type.Literal('queued'), message: Type.String() });
 
 export const PlatformQuery = Type.Object({ platform: Type.Optional(Type.String({ minLength: 3, maxLength: 80 })) }, { additionalProperties: false });
+
+export const RescanBody = Type.Union([Type.Null(), Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })) }, { additionalProperties: false })]);
+export const RescanResponse = Type.Object({ queued: Type.Integer(), skipped: Type.Array(Type.String()) });

@@ -232,6 +232,13 @@ export async function getImage(db: Kysely<Database>, digest: string, platform?: 
   return q.orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
 }
 
+/** Every image with its latest scan's target, for bulk rescans; ordered for stable batches. */
+export async function listImagesForRescan(db: Kysely<Database>, limit: number): Promise<Array<{ digest: string; platform: string; target: string }>> {
+  return db.selectFrom('images').innerJoin('scans', 'scans.id', 'images.latest_scan_id')
+    .select(['images.digest', 'images.platform', 'scans.target'])
+    .orderBy('images.updated_at', 'asc').orderBy('images.digest').limit(limit).execute();
+}
+
 /**
  * Takes the per-digest scan lease (one in-flight scan per image digest and platform). A lease held
  * by a dead worker expires and can be taken over; the holder may renew its own.

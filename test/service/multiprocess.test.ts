@@ -145,6 +145,32 @@ describe('worker processes on PostgreSQL', () => {
     await stop(next);
   });
 
+  test('priorities: urgent, then normal (API/push), then bulk rescans, whatever the submission order', async (t) => {
+    if (!pgdb) return t.skip('PostgreSQL unavailable');
+    const log = path.join(home, 'prio.log');
+    writeFileSync(log, '');
+    const submit = async (target: string, priority: string) => {
+      const res = await api.app!.inject({ method: 'POST', url: '/scans', payload: { type: 'docker-image', target, priority } });
+      assert.equal(res.statusCode, 202, res.body);
+      return res.json().scan_id as string;
+    };
+    const ids = [
+      await submit('registry.test/bulk-1:1', 'bulk'), await submit('registry.test/bulk-2:1', 'bulk'), await submit('registry.test/bulk-3:1', 'bulk'),
+      await submit('registry.test/normal-1:1', 'normal'), await submit('registry.test/urgent-1:1', 'urgent'), await submit('registry.test/normal-2:1', 'normal'),
+    ];
+    const worker = await spawnWorker({ ...baseFlags, concurrency: 1 }, { PW_TEST_LOG: log });
+    children.push(worker);
+    await waitFor('all done', async () => {
+      const states = await Promise.all(ids.map(async (id) => (await get(id)).status));
+      return states.every((s) => s === 'completed') ? true : undefined;
+    });
+    const order = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')[1]!.replace(/^registry\.test\/|:1$/g, ''));
+    assert.equal(order[0], 'urgent-1');
+    assert.deepEqual(order.slice(1, 3).sort(), ['normal-1', 'normal-2']);
+    assert.deepEqual(order.slice(3).sort(), ['bulk-1', 'bulk-2', 'bulk-3']);
+    await stop(worker);
+  });
+
   test('1,000 submissions across 3 worker processes: each done exactly once', async (t) => {
     if (!pgdb) return t.skip('PostgreSQL unavailable');
     const log = path.join(home, 'bulk.log');

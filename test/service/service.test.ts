@@ -46,6 +46,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       scanner.digests.set('registry.test/app:1', DIGEST_A);
       scanner.digests.set('registry.test/app@' + DIGEST_A, DIGEST_A);
       scanner.digests.set('registry.test/other:1', DIGEST_B);
+      scanner.digests.set('registry.test/other@' + DIGEST_B, DIGEST_B);
       scanner.failures.set('registry.test/broken:1', 'registry returned 500 Internal Server Error for manifest');
       const cfg = loadConfig({
         env: {},
@@ -209,6 +210,26 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.ok(filtered.length >= 4 && filtered.every((s: { digest: string }) => s.digest === DIGEST_B));
       assert.equal((await inject({ method: 'GET', url: '/scans?cursor=garbage' })).statusCode, 400);
       assert.equal((await inject({ method: 'GET', url: '/scans?status=nope' })).statusCode, 400);
+    });
+
+    test('bulk rescan: every known image again by digest, at bulk priority, without pulling', async (t) => {
+      if (skip) return t.skip('PostgreSQL unavailable');
+      const pulls = scanner.scans;
+      const res = await inject({ method: 'POST', url: '/rescans' });
+      assert.equal(res.statusCode, 202, res.body);
+      assert.equal(res.json().queued, 2);
+      const page = (await inject({ method: 'GET', url: '/scans?limit=2' })).json().items;
+      assert.deepEqual(page.map((s: { target: string }) => s.target).sort(), [`registry.test/app@${DIGEST_A}`, `registry.test/other@${DIGEST_B}`]);
+      assert.ok(page.every((s: { priority: string }) => s.priority === 'bulk'));
+      for (const s of page) {
+        const done = await waitFor('rescan', async () => {
+          const r = (await inject({ method: 'GET', url: `/scans/${s.scan_id}` })).json();
+          return r.status === 'completed' ? r : undefined;
+        });
+        assert.ok(['cache', 'rematch'].includes(done.result_source), done.result_source);
+      }
+      assert.equal(scanner.scans, pulls);
+      assert.equal((await inject({ method: 'POST', url: '/rescans', payload: { limit: 0 } })).statusCode, 400);
     });
 
     test('health, readiness, metrics, OpenAPI', async (t) => {
