@@ -165,6 +165,19 @@ export function parseSecretConfigYaml(text: string, file = '<config>'): LoadedSe
   };
 }
 
+const LEADING_CONTEXT = /^((?:\(\?:)*)\[\\w\.\\-\]\{0,(\d{1,3})\}\?/;
+
+/** Strips leading lazy `[\w.-]{0,N}?` context classes (see SecretRule.contextPrefix). */
+export function stripLeadingContext(regex: RegExp): { regex: RegExp; contextPrefix: number } {
+  let source = regex.source;
+  let total = 0;
+  for (let m = LEADING_CONTEXT.exec(source); m; m = LEADING_CONTEXT.exec(source)) {
+    total += Number(m[2]);
+    source = (m[1] ?? '') + source.slice(m[0].length);
+  }
+  return total > 0 ? { regex: new RegExp(source, regex.flags), contextPrefix: total } : { regex, contextPrefix: 0 };
+}
+
 function gitleaksAllowList(v: unknown, file: string, what: string, warnings: string[]): AllowList | undefined {
   if (!isObj(v)) throw new SecretConfigError(file, `${what} must be a table`);
   const target = str(v.regexTarget, file, `${what}.regexTarget`) ?? 'secret';
@@ -221,8 +234,14 @@ export function parseGitleaksConfig(text: string, file = '<gitleaks.toml>'): Loa
     if (!regexText && !pathText) throw new SecretConfigError(file, `${what} (${id}): needs regex or path`);
     let regex: RegExp | undefined;
     let path: RegExp | undefined;
+    let contextPrefix = 0;
     try {
       if (regexText) regex = compileRe2(regexText, 'g').regex;
+      if (regex) {
+        const stripped = stripLeadingContext(regex);
+        regex = stripped.regex;
+        contextPrefix = stripped.contextPrefix;
+      }
       if (pathText) path = compileRe2(pathText).regex;
     } catch (err) {
       warnings.push(`${file}: rule ${id} skipped: ${(err as Error).message}`);
@@ -251,6 +270,7 @@ export function parseGitleaksConfig(text: string, file = '<gitleaks.toml>'): Loa
       ...(path ? { path } : {}),
       allow,
       excludeBlocks: [],
+      ...(contextPrefix > 0 ? { contextPrefix } : {}),
       // gitleaks drops generic-rule secrets without a digit when the rule has an entropy threshold.
       ...(typeof entropy === 'number' && id.startsWith('generic') ? { requireDigit: true } : {}),
     });

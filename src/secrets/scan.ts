@@ -234,8 +234,13 @@ export function scanText(content: string | Buffer, path: string, rules: SecretRu
         } else {
           secrets.push(m[0]);
         }
-        const matchText = m[0];
+        let matchText = m[0];
         const matchStart = segStart + m.index;
+        if (rule.contextPrefix) {
+          let from = matchStart;
+          while (from > 0 && matchStart - from < rule.contextPrefix && /[\w.-]/.test(text[from - 1] as string)) from--;
+          if (from < matchStart) matchText = text.slice(from, matchStart) + matchText;
+        }
         for (const secret of secrets) {
           const rel = matchText.indexOf(secret);
           const offset = matchStart + (rel < 0 ? 0 : rel);

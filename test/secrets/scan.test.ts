@@ -176,6 +176,25 @@ describe('configuration', () => {
     assert.equal(cfg.rules.length, 2, 'gitleaks rules replace the built-ins');
   });
 
+  test('gitleaks leading [\\w.-]{0,50}? context is stripped for speed; match-target allowlists still see the widened match', () => {
+    const cfg = parseGitleaksConfig(
+      [
+        '[[rules]]',
+        'id = "ctx"',
+        "regex = '''[\\w.-]{0,50}?(?i:[\\w.-]{0,50}?(?:token))\\s*=\\s*([a-z0-9]{12})'''",
+        '[[rules.allowlists]]',
+        'regexTarget = "match"',
+        "regexes = ['''^public_token''']",
+      ].join('\n'),
+      'c.toml',
+    );
+    const rule = cfg.rules[0];
+    assert.equal(rule?.contextPrefix, 100);
+    assert.ok(!rule?.regex?.source.includes('{0,50}'));
+    assert.deepEqual(scanText('my_token = k3j5h6g7f8d9', 'a', cfg).map((f) => f.line), [1]);
+    assert.deepEqual(scanText('public_token = k3j5h6g7f8d9', 'a', cfg), [], 'allowlist sees the variable name before the keyword');
+  });
+
   test('gitleaks [extend] useDefault keeps the built-ins; an untranslatable rule is skipped with a warning', () => {
     const cfg = parseGitleaksConfig("[extend]\nuseDefault = true\n[[rules]]\nid = 'bad'\nregex = '''\\pL+'''\n", 'x.toml');
     assert.ok(cfg.rules.some((r) => r.id === 'github-pat'));
