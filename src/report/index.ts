@@ -4,6 +4,8 @@
 import type { Report } from '../model/report.ts';
 import { UserInputError } from '../util/errors.ts';
 
+import { renderTable } from './table.ts';
+
 export { summarize } from './summary.ts';
 
 export const REPORT_FORMATS = ['table', 'json', 'sarif', 'cyclonedx-json', 'spdx-json'] as const;
@@ -16,8 +18,10 @@ export interface RenderOptions {
   showSuppressed?: boolean;
 }
 
-export function renderReport(report: Report, format: ReportFormat, _opts: RenderOptions = {}): string {
+export function renderReport(report: Report, format: ReportFormat, opts: RenderOptions = {}): string {
   switch (format) {
+    case 'table':
+      return renderTable(report, opts);
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     default:
