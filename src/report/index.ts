@@ -5,6 +5,8 @@ import type { Report } from '../model/report.ts';
 import { UserInputError } from '../util/errors.ts';
 
 import { renderTable } from './table.ts';
+import { renderCycloneDx } from './cyclonedx.ts';
+import { renderSpdx } from './spdx.ts';
 
 export { summarize } from './summary.ts';
 
@@ -20,6 +22,10 @@ export interface RenderOptions {
 
 export function renderReport(report: Report, format: ReportFormat, opts: RenderOptions = {}): string {
   switch (format) {
+    case 'cyclonedx-json':
+      return `${JSON.stringify(renderCycloneDx(report), null, 2)}\n`;
+    case 'spdx-json':
+      return `${JSON.stringify(renderSpdx(report), null, 2)}\n`;
     case 'table':
       return renderTable(report, opts);
     case 'json':
