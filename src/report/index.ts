@@ -7,6 +7,7 @@ import { UserInputError } from '../util/errors.ts';
 import { renderTable } from './table.ts';
 import { renderCycloneDx } from './cyclonedx.ts';
 import { renderSpdx } from './spdx.ts';
+import { renderSarif } from './sarif.ts';
 
 export { summarize } from './summary.ts';
 
@@ -26,6 +27,8 @@ export function renderReport(report: Report, format: ReportFormat, opts: RenderO
       return `${JSON.stringify(renderCycloneDx(report), null, 2)}\n`;
     case 'spdx-json':
       return `${JSON.stringify(renderSpdx(report), null, 2)}\n`;
+    case 'sarif':
+      return `${JSON.stringify(renderSarif(report), null, 2)}\n`;
     case 'table':
       return renderTable(report, opts);
     case 'json':
