@@ -18,11 +18,37 @@ function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
 
+/** Terminal columns of one code point: wide East Asian and emoji take two, combining marks none. */
+export function columnsOf(codePoint: number): number {
+  if ((codePoint >= 0x300 && codePoint <= 0x36f) || (codePoint >= 0x200b && codePoint <= 0x200f) || (codePoint >= 0xfe00 && codePoint <= 0xfe0f)) return 0;
+  if (
+    (codePoint >= 0x1100 && codePoint <= 0x115f) || (codePoint >= 0x2e80 && codePoint <= 0xa4cf) || (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
+    (codePoint >= 0xf900 && codePoint <= 0xfaff) || (codePoint >= 0xfe30 && codePoint <= 0xfe4f) || (codePoint >= 0xff00 && codePoint <= 0xff60) ||
+    (codePoint >= 0xffe0 && codePoint <= 0xffe6) || (codePoint >= 0x1f300 && codePoint <= 0x1faff) || (codePoint >= 0x20000 && codePoint <= 0x3fffd)
+  ) return 2;
+  return 1;
+}
+
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += columnsOf(ch.codePointAt(0) ?? 0);
+  return width;
+}
+
 export function fit(text: string, width: number): string {
-  const chars = [...clean(text)];
+  const cleaned = clean(text);
   if (width <= 0) return '';
-  if (chars.length <= width) return chars.join('') + ' '.repeat(width - chars.length);
-  return width === 1 ? '…' : `${chars.slice(0, width - 1).join('')}…`;
+  const total = displayWidth(cleaned);
+  if (total <= width) return cleaned + ' '.repeat(width - total);
+  let out = '';
+  let used = 0;
+  for (const ch of cleaned) {
+    const w = columnsOf(ch.codePointAt(0) ?? 0);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return `${out}…${' '.repeat(width - 1 - used)}`;
 }
 
 function severityPaint(severity: Severity, color: boolean): Paint {

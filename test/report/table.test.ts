@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { renderReport } from '../../src/report/index.ts';
+import { displayWidth } from '../../src/report/table.ts';
 import { richReport } from './fixture.ts';
 
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -32,12 +33,12 @@ test('table: colour only when requested, and never changes the visible width', (
 
 test('table: no line exceeds the width, for any width and any text', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 60, max: 200 }), fc.string({ maxLength: 300 }), fc.string({ maxLength: 60 }), (width, title, name) => {
+    fc.property(fc.integer({ min: 60, max: 200 }), fc.string({ maxLength: 300, unit: 'binary' }), fc.string({ maxLength: 60, unit: 'binary' }), (width, title, name) => {
       const report = richReport();
       const first = report.vulnerabilities[0];
       if (first) { first.title = title; first.package_name = name; first.id = name; first.fixed_version = title; }
       const text = renderReport(report, 'table', { width, color: true });
-      for (const line of text.replace(ANSI, '').split('\n')) assert.ok([...line].length <= width, `line longer than ${width}: ${line}`);
+      for (const line of text.replace(ANSI, '').split('\n')) assert.ok(displayWidth(line) <= width, `line longer than ${width}: ${line}`);
     }),
     { numRuns: 150 },
   );
@@ -46,4 +47,12 @@ test('table: no line exceeds the width, for any width and any text', () => {
 test('table: empty report says so', () => {
   const report = { ...richReport(), vulnerabilities: [], secrets: [] };
   assert.match(renderReport(report, 'table'), /No vulnerabilities found\./);
+});
+
+test('table: wide characters count as two columns', () => {
+  assert.equal(displayWidth('漏洞a'), 5);
+  const report = richReport();
+  const first = report.vulnerabilities[0];
+  if (first) first.title = '漏洞'.repeat(80);
+  for (const line of renderReport(report, 'table', { width: 80 }).split('\n')) assert.ok(displayWidth(line) <= 80, line);
 });
