@@ -103,9 +103,11 @@ function buildPackage(name: string, version: string, purl: string, props: Map<st
   const ecosystem = one('ecosystem') ?? derived?.ecosystem;
   // Without a type we cannot pick a matcher; such components (files, unknown purl types) are skipped, not guessed.
   if (type === undefined || ecosystem === undefined) return undefined;
-  const sourceName = one('source:name');
-  const sourceVersion = one('source:version');
-  const source = sourceName !== undefined ? { name: sourceName, version: sourceVersion ?? version } : derived?.source;
+  // Trivy and Syft name the source package in their own property namespaces; prefer ours, then theirs.
+  const sourceName = one('source:name') ?? props.get('aquasecurity:trivy:SrcName')?.[0] ?? props.get('syft:metadata:source')?.[0];
+  const sourceVersion = one('source:version') ?? props.get('aquasecurity:trivy:SrcVersion')?.[0] ?? props.get('syft:metadata:sourceVersion')?.[0];
+  const explicit = sourceName !== undefined && sourceName !== '' ? { name: sourceName, version: sourceVersion || version } : undefined;
+  const source = explicit ?? derived?.source;
   const paths = props.get('portwarden:path') ?? [];
   const layers = props.get('portwarden:layer') ?? [];
   // Layers are only written for non-empty digests, so pair them with paths only when counts agree.

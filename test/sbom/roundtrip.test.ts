@@ -73,6 +73,17 @@ describe('readSbom from other producers (purl-derived fields)', () => {
     assert.equal(back.os?.ecosystem, 'Debian:12');
   });
 
+  test('CycloneDX from Trivy: source package from aquasecurity:trivy:SrcName/SrcVersion', () => {
+    const doc = {
+      bomFormat: 'CycloneDX', specVersion: '1.6',
+      components: [{ type: 'library', name: 'libssl3', version: '3.0.11-1~deb12u2', purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12.5',
+        properties: [{ name: 'aquasecurity:trivy:SrcName', value: 'openssl' }, { name: 'aquasecurity:trivy:SrcVersion', value: '3.0.11-1~deb12u2' }] }],
+    };
+    const [pkg] = readSbom(JSON.stringify(doc), 'trivy.cdx.json').packages;
+    assert.deepEqual(pkg?.source, { name: 'openssl', version: '3.0.11-1~deb12u2' });
+    assert.equal(pkg?.ecosystem, 'Debian:12');
+  });
+
   test('SPDX 2.2 with purl externalRefs', () => {
     const doc = { spdxVersion: 'SPDX-2.2', SPDXID: 'SPDXRef-DOCUMENT', packages: [{ SPDXID: 'SPDXRef-a', name: 'lodash', versionInfo: '4.17.20', licenseDeclared: 'MIT', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:npm/lodash@4.17.20' }] }] };
     const back = readSbom(JSON.stringify(doc), 'a.spdx.json');
