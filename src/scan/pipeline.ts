@@ -22,7 +22,10 @@ import { summarize } from '../report/summary.ts';
 import { defaultDbPath } from '../vulndb/store.ts';
 import { VERSION } from '../version.ts';
 import { existsSync } from 'node:fs';
-import { UserInputError } from '../util/errors.ts';
+import { readFile } from 'node:fs/promises';
+import { createSecretAnalyzer, loadSecretConfig, scanImageConfig } from '../secrets/index.ts';
+import { readSbom } from '../sbom/read.ts';
+import { errorMessage, UserInputError } from '../util/errors.ts';
 import { redactConfigText } from './redact.ts';
 
 export interface ScanOptions {
@@ -110,7 +113,7 @@ function emptyReport(target: string, artifact: ReportArtifact): Report {
  */
 export async function inventoryTarget(target: string, opts: ScanOptions = {}): Promise<Report> {
   const parsed = parseTarget(target);
-  if (parsed.transport === 'sbom') throw new UserInputError('sbom: targets are not supported yet', 'unsupported_target');
+  if (parsed.transport === 'sbom') return inventoryFromSbom(parsed.path, target);
 
   const warnings: string[] = [];
   const warn = (m: string): void => {
@@ -119,7 +122,10 @@ export async function inventoryTarget(target: string, opts: ScanOptions = {}): P
   };
   const source = await openSource(parsed, { ...openOptions(opts), onWarning: warn });
   try {
+    const secretRules = wants(opts, 'secret') ? await loadSecretConfig(opts.secretConfig ? { configPath: opts.secretConfig } : {}) : undefined;
+    for (const w of secretRules?.warnings ?? []) warn(w);
     const analyzers: Analyzer[] = [...ALL_ANALYZERS];
+    if (secretRules) analyzers.push(createSecretAnalyzer(secretRules) as Analyzer);
     const walked = await walkImage(source, {
       analyzers,
       onWarning: warn,
@@ -129,6 +135,7 @@ export async function inventoryTarget(target: string, opts: ScanOptions = {}): P
     const outputs = [...walked.outputs.values()];
     const inventory = buildInventory(outputs.filter((o) => !o.secrets));
     const secrets: SecretFinding[] = outputs.flatMap((o) => o.secrets ?? []);
+    if (secretRules) secrets.push(...scanImageConfig(source.config, secretRules));
 
     const report = emptyReport(target, describeArtifact(source));
     if (source.digest) report.digest = source.digest;
@@ -140,6 +147,22 @@ export async function inventoryTarget(target: string, opts: ScanOptions = {}): P
   } finally {
     await source.close();
   }
+}
+
+/** A stored SBOM (CycloneDX or SPDX JSON) read back into an inventory report, so it can be re-matched without the image. */
+async function inventoryFromSbom(file: string, target: string): Promise<Report> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserInputError(`cannot read SBOM ${file}: ${errorMessage(err)}`, 'invalid_target');
+  }
+  const sbom = readSbom(text, file);
+  const report = emptyReport(target, { kind: 'sbom', reference: sbom.target ?? file });
+  if (sbom.digest) report.digest = sbom.digest;
+  if (sbom.os) report.os = sbom.os;
+  report.packages = sbom.packages;
+  return report;
 }
 
 /** Opens the advisory index, with the error a user can act on when there is none. */
