@@ -12,7 +12,20 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v umoci >/dev/null || need+=(umoci)
 command -v strace >/dev/null || need+=(strace)
 command -v zstd >/dev/null || need+=(zstd)
-python3 -c 'import rpm' 2>/dev/null || need+=(python3-rpm)
+# Tests try the PATH python3 first, then Debian's (which gets the modules from apt).
+has_py() { python3 -c "import $1" 2>/dev/null || /usr/bin/python3 -c "import $1" 2>/dev/null; }
+has_py rpm || need+=(python3-rpm)
+has_py packaging || need+=(python3-packaging)
+# Version-ordering oracles and package-manager oracles used by differential tests.
+command -v ruby >/dev/null || need+=(ruby)
+command -v php >/dev/null || need+=(php-cli)
+command -v composer >/dev/null || need+=(composer)
+command -v Rscript >/dev/null || need+=(r-base-core)
+command -v java >/dev/null || need+=(default-jdk-headless)
+ls /usr/share/maven/lib/maven-artifact-*.jar >/dev/null 2>&1 || need+=(maven)
+command -v gcc >/dev/null || need+=(gcc)
+command -v objcopy >/dev/null || need+=(binutils)
+command -v openssl >/dev/null || need+=(openssl)
 command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
