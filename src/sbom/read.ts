@@ -7,6 +7,7 @@
 import type { Location, OSFamily, OSInfo, Package, PackageType } from '../model/inventory.ts';
 import { UserInputError, errorMessage } from '../util/errors.ts';
 import { parsePurlLoose } from '../policy/purl-match.ts';
+import { osvEcosystem } from '../analyzers/os/os-release.ts';
 
 export interface SbomContents {
   packages: Package[];
@@ -14,6 +15,8 @@ export interface SbomContents {
   target?: string;
   digest?: string;
 }
+
+const OS_FAMILIES: readonly string[] = ['debian', 'ubuntu', 'alpine', 'wolfi', 'chainguard', 'redhat', 'centos', 'rocky', 'alma', 'fedora', 'amazon', 'oracle', 'opensuse', 'sles', 'mariner', 'azurelinux', 'photon', 'distroless'];
 
 type Json = Record<string, unknown>;
 
@@ -42,17 +45,22 @@ const PURL_TYPES: Record<string, { type: PackageType; ecosystem: string }> = {
   nuget: { type: 'nuget', ecosystem: 'NuGet' },
 };
 
-const DISTRO_ECOSYSTEMS: Record<string, (version: string) => string> = {
-  debian: (v) => `Debian:${v.split('.')[0] ?? v}`,
-  ubuntu: (v) => `Ubuntu:${v}`,
-  alpine: (v) => `Alpine:v${v.split('.').slice(0, 2).join('.')}`,
-  wolfi: () => 'Wolfi',
-  chainguard: () => 'Chainguard',
-  rocky: (v) => `Rocky Linux:${v.split('.')[0] ?? v}`,
-  alma: (v) => `AlmaLinux:${v.split('.')[0] ?? v}`,
-  almalinux: (v) => `AlmaLinux:${v.split('.')[0] ?? v}`,
-  redhat: (v) => `Red Hat:${v.split('.')[0] ?? v}`,
+// purl `distro` / CycloneDX OS names as other tools spell them, mapped to our OS families.
+const FAMILY_ALIASES: Record<string, OSFamily> = {
+  almalinux: 'alma', rhel: 'redhat', amzn: 'amazon', ol: 'oracle', 'opensuse-leap': 'opensuse', sle: 'sles', cbl: 'mariner',
 };
+
+function familyOf(name: string): OSFamily {
+  const lower = name.toLowerCase();
+  const aliased = FAMILY_ALIASES[lower];
+  if (aliased) return aliased;
+  return (OS_FAMILIES.includes(lower) ? lower : 'unknown') as OSFamily;
+}
+
+/** Same release → ecosystem rule as the OS analyzer, so an SBOM re-match uses the advisory feeds a scan would. */
+function ecosystemOf(family: string, version: string): string | undefined {
+  return osvEcosystem({ family: familyOf(family), version, name: '' });
+}
 
 /** `debian-12` / `debian-12.5` / `alpine-3.19.1` → (family, version). */
 function splitDistro(distro: string): { family: string; version: string } | undefined {
@@ -79,7 +87,7 @@ function fromPurl(purl: string, name: string, version: string, os: OSInfo | unde
     const split = distro !== undefined ? splitDistro(distro) : undefined;
     const family = split?.family ?? parsed.namespace;
     const osVersion = split?.version ?? os?.version ?? '';
-    const ecosystem = os?.ecosystem && (!split || split.family === os.family) ? os.ecosystem : DISTRO_ECOSYSTEMS[family]?.(osVersion) ?? family;
+    const ecosystem = os?.ecosystem && (!split || familyOf(split.family) === os.family) ? os.ecosystem : ecosystemOf(family, osVersion) ?? family;
     return { type: parsed.type, ecosystem, ...(source ? { source } : {}), ...(arch ? { arch } : {}) };
   }
   return undefined;
@@ -126,12 +134,10 @@ function buildPackage(name: string, version: string, purl: string, props: Map<st
   };
 }
 
-const OS_FAMILIES: readonly string[] = ['debian', 'ubuntu', 'alpine', 'wolfi', 'chainguard', 'redhat', 'centos', 'rocky', 'alma', 'fedora', 'amazon', 'oracle', 'opensuse', 'sles', 'mariner', 'azurelinux', 'photon', 'distroless'];
-
 function osFrom(name: string, version: string, description: string | undefined, props: Map<string, string[]>): OSInfo {
-  const family = (OS_FAMILIES.includes(name.toLowerCase()) ? name.toLowerCase() : 'unknown') as OSFamily;
+  const family = familyOf(name);
   const codename = props.get('portwarden:os:codename')?.[0];
-  const ecosystem = props.get('portwarden:os:ecosystem')?.[0] ?? DISTRO_ECOSYSTEMS[family]?.(version);
+  const ecosystem = props.get('portwarden:os:ecosystem')?.[0] ?? ecosystemOf(family, version);
   return { family, version, name: description ?? `${name} ${version}`, ...(codename ? { codename } : {}), ...(ecosystem ? { ecosystem } : {}) };
 }
 

@@ -84,6 +84,17 @@ describe('readSbom from other producers (purl-derived fields)', () => {
     assert.equal(pkg?.ecosystem, 'Debian:12');
   });
 
+  test('foreign OS ecosystems follow the OS analyzer (Ubuntu LTS suffix, Rocky major)', () => {
+    const doc = { bomFormat: 'CycloneDX', specVersion: '1.4', components: [
+      { type: 'operating-system', name: 'ubuntu', version: '22.04' },
+      { type: 'library', name: 'libc6', version: '2.35-0ubuntu3.6', purl: 'pkg:deb/ubuntu/libc6@2.35-0ubuntu3.6?distro=ubuntu-22.04' },
+      { type: 'library', name: 'bash', version: '5.1.8-6.el9', purl: 'pkg:rpm/rocky/bash@5.1.8-6.el9?distro=rocky-9.3' },
+    ] };
+    const back = readSbom(JSON.stringify(doc), 'u.json');
+    assert.equal(back.os?.ecosystem, 'Ubuntu:22.04:LTS');
+    assert.deepEqual(back.packages.map((p) => p.ecosystem), ['Ubuntu:22.04:LTS', 'Rocky Linux:9']);
+  });
+
   test('SPDX 2.2 with purl externalRefs', () => {
     const doc = { spdxVersion: 'SPDX-2.2', SPDXID: 'SPDXRef-DOCUMENT', packages: [{ SPDXID: 'SPDXRef-a', name: 'lodash', versionInfo: '4.17.20', licenseDeclared: 'MIT', externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:npm/lodash@4.17.20' }] }] };
     const back = readSbom(JSON.stringify(doc), 'a.spdx.json');
