@@ -4,15 +4,14 @@ import { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { action } from '../run.ts';
 import { addStoreOptions, configFromOptions } from '../../config/cli-options.ts';
-import { openStore } from '../../store/database.ts';
-import { migrateToLatest } from '../../store/migrations.ts';
-import { PgBossQueue } from '../../queue/pgboss.ts';
 
 export function register(program: Command): void {
   const cmd = new Command('migrate').description('Apply pending store and queue migrations, then exit');
   addStoreOptions(cmd);
   cmd.action(action(async (opts: Record<string, unknown>) => {
     const cfg = configFromOptions(cmd, opts);
+    // Loaded here so other commands do not pay for the store and queue modules at start-up.
+    const [{ openStore }, { migrateToLatest }, { PgBossQueue }] = await Promise.all([import('../../store/database.ts'), import('../../store/migrations.ts'), import('../../queue/pgboss.ts')]);
     const store = await openStore({ ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: path.join(cfg.home, 'store') }), migrate: false });
     try {
       const applied = await migrateToLatest(store.db as unknown as Kysely<unknown>);

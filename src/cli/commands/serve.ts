@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { action } from '../run.ts';
 import { addStoreOptions, addWorkerOptions, configFromOptions } from '../../config/cli-options.ts';
-import { installSignalHandlers, startService } from '../../service/server.ts';
 
 export function register(program: Command): void {
   const cmd = new Command('serve')
@@ -17,6 +16,8 @@ export function register(program: Command): void {
   addStoreOptions(cmd);
   addWorkerOptions(cmd);
   cmd.action(action(async (opts: Record<string, unknown>) => {
+    // Loaded here: the service stack (fastify, pg-boss, PGlite) costs ~400 ms that other commands should not pay.
+    const { installSignalHandlers, startService } = await import('../../service/server.ts');
     const extra: Record<string, unknown> = {};
     if (cmd.getOptionValueSource('worker') === 'cli') extra.worker = opts.worker;
     const cfg = configFromOptions(cmd, opts, extra);

@@ -3,13 +3,16 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { action } from '../run.ts';
 import { addStoreOptions, configFromOptions } from '../../config/cli-options.ts';
-import { openStore } from '../../store/database.ts';
 import type { StoreHandle } from '../../store/database.ts';
-import { createToken, listTokens, parseScopes, revokeToken } from '../../store/tokens.ts';
 import { UserInputError } from '../../util/errors.ts';
+
+type TokenStore = typeof import('../../store/tokens.ts');
+const loadTokens = (): Promise<TokenStore> => import('../../store/tokens.ts');
 
 async function withStore(cmd: Command, opts: Record<string, unknown>, fn: (store: StoreHandle) => Promise<void>): Promise<void> {
   const cfg = configFromOptions(cmd, opts);
+  // Loaded here so other commands do not pay for the store modules at start-up.
+  const { openStore } = await import('../../store/database.ts');
   const store = await openStore(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: path.join(cfg.home, 'store') });
   try {
     await fn(store);
@@ -25,6 +28,7 @@ export function register(program: Command): void {
     .requiredOption('--name <name>', 'token name (unique)')
     .option('--scope <scopes>', 'comma-separated: scan:read, scan:write, admin', 'scan:read,scan:write');
   create.action(action(async (opts: Record<string, unknown>) => {
+    const { createToken, parseScopes } = await loadTokens();
     const scopes = parseScopes(String(opts.scope));
     await withStore(create, opts, async (store) => {
       const t = await createToken(store.db, String(opts.name), scopes);
@@ -34,6 +38,7 @@ export function register(program: Command): void {
   }));
   const list = addStoreOptions(new Command('list')).description('List tokens (names and scopes, never secrets)');
   list.action(action(async (opts: Record<string, unknown>) => {
+    const { listTokens } = await loadTokens();
     await withStore(list, opts, async (store) => {
       for (const t of await listTokens(store.db)) {
         process.stdout.write(`${t.name}\t${t.scopes}\t${t.created_at.toISOString()}${t.revoked_at ? `\trevoked ${t.revoked_at.toISOString()}` : ''}\n`);
@@ -42,6 +47,7 @@ export function register(program: Command): void {
   }));
   const revoke = addStoreOptions(new Command('revoke')).description('Revoke a token by name').argument('<name>');
   revoke.action(action(async (name: string, opts: Record<string, unknown>) => {
+    const { revokeToken } = await loadTokens();
     await withStore(revoke, opts, async (store) => {
       if (!(await revokeToken(store.db, name))) throw new UserInputError(`no active token named "${name}"`);
       process.stderr.write(`token "${name}" revoked\n`);

@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { action } from '../run.ts';
 import { addStoreOptions, addWorkerOptions, configFromOptions } from '../../config/cli-options.ts';
-import { installSignalHandlers, startService } from '../../service/server.ts';
 import { UserInputError } from '../../util/errors.ts';
 
 export function register(program: Command): void {
@@ -10,6 +9,8 @@ export function register(program: Command): void {
   addStoreOptions(cmd);
   addWorkerOptions(cmd);
   cmd.action(action(async (opts: Record<string, unknown>) => {
+    // Loaded here: the service stack (fastify, pg-boss, PGlite) costs ~400 ms that other commands should not pay.
+    const { installSignalHandlers, startService } = await import('../../service/server.ts');
     const cfg = configFromOptions(cmd, opts, { worker: true });
     if (!cfg.databaseUrl) throw new UserInputError('worker processes share work through PostgreSQL: give --database-url or DATABASE_URL (or run `portwarden serve`, which has embedded workers)');
     const handle = await startService(cfg, { api: false });
