@@ -27,6 +27,35 @@ import { VERSION } from '../version.ts';
 import { renderDashboard } from './dashboard.ts';
 import { DISTRIBUTION_EVENTS_TYPE, pushTargetsFromEnvelope } from './webhooks.ts';
 import * as S from './schemas.ts';
+import { renderReport } from '../report/index.ts';
+import { summarize } from '../report/summary.ts';
+import type { Report } from '../model/report.ts';
+
+/** What the worker stores per digest (see sbomDocument in worker.ts). */
+interface StoredInventory {
+  digest: string;
+  artifact: Report['artifact'];
+  os?: Report['os'];
+  packages: Report['packages'];
+}
+
+/** A findings-free report around a stored inventory, so the SBOM writers the CLI uses serve the API too. */
+function inventoryAsReport(inv: StoredInventory, updatedAt: Date | undefined): Report {
+  return {
+    schema_version: 1,
+    tool: { name: 'portwarden', version: VERSION },
+    created_at: (updatedAt ?? new Date(0)).toISOString(),
+    target: inv.artifact.reference,
+    digest: inv.digest,
+    artifact: inv.artifact,
+    ...(inv.os ? { os: inv.os } : {}),
+    packages: inv.packages,
+    vulnerabilities: [],
+    secrets: [],
+    summary: summarize([]),
+    warnings: [],
+  };
+}
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -412,15 +441,16 @@ export async function buildApp(deps: AppDeps) {
 
   app.get('/images/:digest/sbom', {
     config: { scope: 'scan:read' },
-    schema: { summary: 'Inventory (SBOM) of an image', tags: ['images'], params: S.DigestParams, querystring: S.PlatformQuery },
+    schema: { summary: 'Inventory (SBOM) of an image: stored inventory, CycloneDX or SPDX', tags: ['images'], params: S.DigestParams, querystring: S.SbomQuery },
   }, async (req, reply) => {
     const { digest } = req.params as { digest: string };
-    const { platform } = req.query as { platform?: string };
+    const { platform, format } = req.query as { platform?: string; format?: 'portwarden' | 'cyclonedx-json' | 'spdx-json' };
     const image = await getImage(deps.db, digest, platform);
     const body = await deps.objects.get(image ? image.sbom_key : sbomKey(digest, platform ?? ''));
     if (!body) throw new HttpError(404, 'not_found', `no SBOM for image ${digest}`);
     reply.header('content-type', 'application/json; charset=utf-8');
-    return reply.send(body);
+    if (!format || format === 'portwarden') return reply.send(body);
+    return reply.send(renderReport(inventoryAsReport(JSON.parse(body.toString('utf8')) as StoredInventory, image?.updated_at), format));
   });
 
   return app;

@@ -112,5 +112,13 @@ export const QueuedResponse = Type.Object({ scan_id: Type.String(), status: Type
 
 export const PlatformQuery = Type.Object({ platform: Type.Optional(Type.String({ minLength: 3, maxLength: 80 })) }, { additionalProperties: false });
 
+export const SbomQuery = Type.Object(
+  {
+    platform: Type.Optional(Type.String({ minLength: 3, maxLength: 80 })),
+    format: Type.Optional(Type.Union([Type.Literal('portwarden'), Type.Literal('cyclonedx-json'), Type.Literal('spdx-json')], { description: 'portwarden (stored inventory, default), CycloneDX 1.6 or SPDX 2.3' })),
+  },
+  { additionalProperties: false },
+);
+
 export const RescanBody = Type.Union([Type.Null(), Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })) }, { additionalProperties: false })]);
 export const RescanResponse = Type.Object({ queued: Type.Integer(), skipped: Type.Array(Type.String()) });

@@ -124,6 +124,14 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const sbom = (await inject('GET', `/images/${imageDigest}/sbom`)).json();
       assert.equal(sbom.digest, imageDigest);
       assert.ok(sbom.packages.some((p: { name: string; version: string }) => p.name === 'openssl' && p.version === '3.0.11-1~deb12u1'));
+      const cdx = (await inject('GET', `/images/${imageDigest}/sbom?format=cyclonedx-json`)).json();
+      assert.equal(cdx.bomFormat, 'CycloneDX');
+      assert.equal(cdx.specVersion, '1.6');
+      assert.ok(cdx.components.some((c: { name: string; version: string; purl?: string }) => c.name === 'openssl' && c.version === '3.0.11-1~deb12u1' && c.purl?.startsWith('pkg:deb/debian/openssl@')));
+      const spdx = (await inject('GET', `/images/${imageDigest}/sbom?format=spdx-json`)).json();
+      assert.equal(spdx.spdxVersion, 'SPDX-2.3');
+      assert.ok(spdx.packages.some((p: { name: string; versionInfo?: string }) => p.name === 'openssl' && p.versionInfo === '3.0.11-1~deb12u1'));
+      assert.equal((await inject('GET', `/images/${imageDigest}/sbom?format=xml`)).statusCode, 400);
 
       const again = await finished((await inject('POST', '/scans', { type: 'docker-image', target: `${registry!.host}/team/app@${imageDigest}` })).json().scan_id);
       assert.equal(again.status, 'completed');
