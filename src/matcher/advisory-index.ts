@@ -46,7 +46,8 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
   private readonly db: Database.Database;
   private readonly rowCache = new Map<number, AffectedRow>();
   private readonly detailCache = new Map<number, AdvisoryDetail>();
-  private readonly lookupStatements = new Map<number, Database.Statement<string[], { row: number; rid: number; id: string; ecosystem: string; name: string; data: string }>>();
+  /** Raw (array) rows: one allocation fewer per row than objects, which matters at 25k rows per scan. */
+  private readonly lookupStatements = new Map<number, Database.Statement<string[], [number, number, string, string, string]>>();
   /** (ecosystem, name) → rows; bounded so a long-running worker does not grow without limit. */
   private readonly keyCache = new Map<string, AffectedRow[]>();
   private static readonly KEY_CACHE_LIMIT = 200_000;
@@ -71,9 +72,9 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     let stmt = this.lookupStatements.get(n);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT f.rowid AS row, f.rid, a.id, f.ecosystem, f.name, f.data FROM affected f JOIN advisories a ON a.rid = f.rid
+        `SELECT f.rowid AS row, f.rid, a.id, f.name, f.data FROM affected f JOIN advisories a ON a.rid = f.rid
          WHERE f.ecosystem = ? AND f.name IN (${new Array(n).fill('?').join(',')})`,
-      );
+      ).raw(true) as unknown as Database.Statement<string[], [number, number, string, string, string]>;
       this.lookupStatements.set(n, stmt);
     }
     return stmt;
@@ -102,16 +103,18 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
       this.keyCache.clear();
       this.rowCache.clear();
     }
+    // Sorted names walk the (ecosystem, name) index in order: fewer page visits per batch.
+    missing.sort();
     for (let i = 0; i < missing.length; i += BATCH) {
       const batch = missing.slice(i, i + BATCH);
       const found = new Map<string, AffectedRow[]>(batch.map((k) => [k, []]));
-      for (const r of this.statement(batch.length).all(eco, ...batch)) {
-        let row = this.rowCache.get(r.row);
+      for (const [rowId, rid, advisoryId, name, data] of this.statement(batch.length).all(eco, ...batch)) {
+        let row = this.rowCache.get(rowId);
         if (!row) {
-          row = { row: r.row, rid: r.rid, advisoryId: r.id, ecosystem: r.ecosystem, name: r.name, data: JSON.parse(r.data) as StoredAffected };
-          this.rowCache.set(r.row, row);
+          row = { row: rowId, rid, advisoryId, ecosystem: eco, name, data: JSON.parse(data) as StoredAffected };
+          this.rowCache.set(rowId, row);
         }
-        found.get(r.name)?.push(row);
+        found.get(name)?.push(row);
       }
       for (const [key, rows] of found) {
         this.keyCache.set(`${eco}\0${key}`, rows);

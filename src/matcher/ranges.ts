@@ -60,7 +60,6 @@ function isZero(e: FlatEvent): boolean {
   return e.kind === 'introduced' && e.version === '0';
 }
 
-const NO_LIMITS: FlatEvent[] = [];
 function hasLimit(events: FlatEvent[]): boolean {
   for (const e of events) if (e.kind === 'limit') return true;
   return false;
@@ -110,41 +109,40 @@ function symbol(c: number): string {
  * installed version or an event version cannot be ordered.
  */
 export function evaluateRange(version: string, range: RangeInput, scheme: VersionScheme, comparisons: string[] | undefined): { affected: boolean; fixed: string | null } {
-  const cmp = (a: string, b: string): number => scheme.compare(a, b);
+  // No per-call closures and no text unless tracing: this runs for every (package, advisory row) pair.
   const sorted = sortedEvents(range, scheme);
-  const note = (line: string) => comparisons?.push(line);
   let affected = false;
   let fixed: string | null = null;
-  const limits = hasLimit(sorted) ? sorted.filter((e) => e.kind === 'limit') : NO_LIMITS;
   for (let i = 0; i < sorted.length; i++) {
     const e = sorted[i] as FlatEvent;
     if (e.kind === 'limit') continue;
     if (isZero(e)) {
       affected = true;
-      note(`${version} >= 0 (introduced, any version)`);
+      if (comparisons) comparisons.push(`${version} >= 0 (introduced, any version)`);
       continue;
     }
-    const c = cmp(version, e.version);
+    const c = scheme.compare(version, e.version);
     if (e.kind === 'introduced') {
       if (c >= 0) affected = true;
-      if (comparisons) note(`${version} ${symbol(c)} ${e.version} (introduced, ${scheme.id})`);
+      if (comparisons) comparisons.push(`${version} ${symbol(c)} ${e.version} (introduced, ${scheme.id})`);
     } else if (e.kind === 'fixed') {
-      if (comparisons) note(`${version} ${symbol(c)} ${e.version} (fixed, ${scheme.id})`);
+      if (comparisons) comparisons.push(`${version} ${symbol(c)} ${e.version} (fixed, ${scheme.id})`);
       if (c >= 0) affected = false;
       else {
         if (affected) fixed = e.version;
         break;
       }
     } else {
-      if (comparisons) note(`${version} ${symbol(c)} ${e.version} (last_affected, ${scheme.id})`);
+      if (comparisons) comparisons.push(`${version} ${symbol(c)} ${e.version} (last_affected, ${scheme.id})`);
       if (c > 0) affected = false;
       else break;
     }
     if (c < 0) break;
   }
-  if (affected && limits.length) {
-    const below = limits.some((l) => cmp(version, l.version) < 0);
-    if (comparisons) note(`${version} ${below ? 'below' : 'not below'} limit ${limits.map((l) => l.version).join('/')} (${scheme.id})`);
+  if (affected && hasLimit(sorted)) {
+    const limits = sorted.filter((e) => e.kind === 'limit');
+    const below = limits.some((l) => scheme.compare(version, l.version) < 0);
+    if (comparisons) comparisons.push(`${version} ${below ? 'below' : 'not below'} limit ${limits.map((l) => l.version).join('/')} (${scheme.id})`);
     if (!below) affected = false;
   }
   return { affected, fixed: affected ? fixed : null };
