@@ -127,6 +127,8 @@ class Matcher {
   private readonly schemeFor: (ecosystem: string) => SchemeResolution;
   private readonly semver = semverRangeScheme();
   private readonly schemeCache = new Map<string, SchemeResolution>();
+  /** One SchemeChoice per ecosystem instead of one per (package, row) pair. */
+  private readonly choiceCache = new Map<string, SchemeChoice>();
 
   constructor(private readonly index: AdvisoryIndex, options: MatchOptions) {
     this.schemeFor = options.schemeFor ?? schemeForEcosystem;
@@ -141,18 +143,26 @@ class Matcher {
     return s;
   }
 
+  private choice(ecosystem: string): SchemeChoice {
+    let c = this.choiceCache.get(ecosystem);
+    if (!c) {
+      c = { ecosystem: this.scheme(ecosystem).scheme, semver: this.semver };
+      this.choiceCache.set(ecosystem, c);
+    }
+    return c;
+  }
+
   /** `trace: false` skips building evidence text (most rows do not match; callers re-run with trace for those that do). */
   evaluate(query: MatchQuery, row: AffectedRow, trace = true): Evaluation {
     const resolution = this.scheme(query.ecosystem);
-    const choice: SchemeChoice = { ecosystem: resolution.scheme, semver: this.semver };
-    const verdict = evaluateAffected(query.version, row.data, choice, trace);
+    const verdict = evaluateAffected(query.version, row.data, this.choice(query.ecosystem), trace);
     const onlySemver = verdict.schemes.length > 0 && verdict.schemes.every((s) => s === 'semver');
     const confidence = onlySemver ? 'high' : resolution.confidence;
     return { row, verdict, confidence, query };
   }
 
   quick(query: MatchQuery, row: AffectedRow): boolean | undefined {
-    return quickAffected(query.version, row.data, { ecosystem: this.scheme(query.ecosystem).scheme, semver: this.semver });
+    return quickAffected(query.version, row.data, this.choice(query.ecosystem));
   }
 
   /** Details are read only for matches: most rows a package meets do not affect it. */
