@@ -1,6 +1,8 @@
 /** Options shared by every command that opens an image: platform, credentials, insecure registries. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { collect } from './run.ts';
+import type { OpenOptions } from '../image/open.ts';
+import { parseCredsFlag } from '../image/registry/credentials.ts';
 import type { ScanOptions } from '../scan/pipeline.ts';
 
 export interface SourceFlags {
@@ -17,19 +19,24 @@ export function withSourceOptions<C extends Command>(cmd: C): C {
   return cmd;
 }
 
-export function parseCreds(value: string): { username: string; password: string } {
-  const colon = value.indexOf(':');
-  if (colon <= 0) throw new InvalidArgumentError('--creds must be USER:PASSWORD');
-  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+const warnOnStderr = (m: string): void => {
+  process.stderr.write(`warning: ${m}\n`);
+};
+
+/** Options for `openSource` from the shared flags; warnings go to stderr. */
+export function openOptionsFrom(flags: SourceFlags): OpenOptions {
+  const opts: OpenOptions = { onWarning: warnOnStderr };
+  if (flags.platform) opts.platform = flags.platform;
+  if (flags.creds) opts.creds = parseCredsFlag(flags.creds);
+  if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
+  return opts;
 }
 
 /** Scan options from the shared flags; warnings go to stderr. */
 export function scanOptionsFrom(flags: SourceFlags): ScanOptions {
-  const opts: ScanOptions = { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) };
-  if (flags.platform) opts.platform = flags.platform;
-  const registry: NonNullable<ScanOptions['registry']> = {};
-  if (flags.creds) registry.creds = parseCreds(flags.creds);
-  if (flags.insecureRegistry?.length) registry.insecureRegistries = flags.insecureRegistry;
-  if (Object.keys(registry).length) opts.registry = registry;
+  const { creds, insecureRegistries, platform } = openOptionsFrom(flags);
+  const opts: ScanOptions = { onWarning: warnOnStderr };
+  if (typeof platform === 'string') opts.platform = platform;
+  if (creds || insecureRegistries) opts.registry = { ...(creds ? { creds } : {}), ...(insecureRegistries ? { insecureRegistries } : {}) };
   return opts;
 }

@@ -1,38 +1,14 @@
 /** `portwarden image inspect|files TARGET`: what an image is, and what its final filesystem holds. */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { action, collect } from '../run.ts';
-import { openSource, type OpenOptions } from '../../image/open.ts';
+import { action } from '../run.ts';
+import { openOptionsFrom, withSourceOptions, type SourceFlags } from '../source-flags.ts';
+import { openSource } from '../../image/open.ts';
 import { formatPlatform } from '../../image/platform.ts';
 import { walkImage } from '../../image/walk.ts';
 import { compareBytes } from '../../image/layers/paths.ts';
 import { resolveInTree } from '../../image/layers/resolve.ts';
 import type { FileMeta, ImageSource } from '../../image/types.ts';
-
-interface SourceFlags {
-  platform?: string;
-  creds?: string;
-  insecureRegistry?: string[];
-}
-
-function openOptions(flags: SourceFlags): OpenOptions {
-  const opts: OpenOptions = { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) };
-  if (flags.platform) opts.platform = flags.platform;
-  if (flags.creds) {
-    const colon = flags.creds.indexOf(':');
-    if (colon <= 0) throw new InvalidArgumentError('--creds must be USER:PASSWORD');
-    opts.creds = { username: flags.creds.slice(0, colon), password: flags.creds.slice(colon + 1) };
-  }
-  if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
-  return opts;
-}
-
-function withSourceOptions(cmd: Command): Command {
-  return cmd
-    .option('--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image (default linux/amd64)')
-    .option('--creds <user:password>', 'registry credentials')
-    .option('--insecure-registry <host>', 'registry reached over plain HTTP / unverified TLS (repeatable)', collect, []);
-}
 
 export interface InspectView {
   reference: string;
@@ -141,7 +117,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action(action(async (target: string, flags: SourceFlags & { format: string }) => {
       if (flags.format !== 'table' && flags.format !== 'json') throw new InvalidArgumentError(`--format must be table or json, not "${flags.format}"`);
-      const source = await openSource(target, openOptions(flags));
+      const source = await openSource(target, openOptionsFrom(flags));
       try {
         const view = inspectView(source);
         process.stdout.write(flags.format === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderInspectTable(view));
@@ -154,7 +130,7 @@ export function register(program: Command): void {
     .description('List the final filesystem (whiteouts applied), one path per line, sorted; dirs end with /, symlinks as "path -> target"')
     .option('--resolve', 'also show where each symlink finally points inside the image ("=> /path", loops reported)')
     .action(action(async (target: string, flags: SourceFlags & { resolve?: boolean }) => {
-      const source = await openSource(target, openOptions(flags));
+      const source = await openSource(target, openOptionsFrom(flags));
       try {
         const result = await walkImage(source, { analyzers: [], collectTree: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
         const lines = renderFileLines(result.tree ?? [], Boolean(flags.resolve));
