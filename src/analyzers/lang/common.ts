@@ -4,8 +4,8 @@
  * the same package found at several paths.
  */
 import { PackageURL } from 'packageurl-js';
-import type { Location, Package } from '../../model/inventory.ts';
-import type { Fragment } from '../types.ts';
+import type { Location, Package, PackageType } from '../../model/inventory.ts';
+import type { AnalyzerOutput, Fragment } from '../types.ts';
 
 /** Lockfiles and manifests above this size are skipped by the walker (real ones stay well below). */
 export const LOCKFILE_MAX_SIZE = 50 * 1024 * 1024;
@@ -105,6 +105,52 @@ export function mergePackages(packages: Package[], keyOf: (p: Package) => string
 
 function defaultKey(p: Package): string {
   return `${p.type}\u0000${p.name}\u0000${p.version}`;
+}
+
+/** What a language analyzer's parsers say about one package, before it becomes a Package. */
+export interface LanguageRecord {
+  name: string;
+  version: string;
+  licenses?: string[];
+  dev?: boolean;
+  indirect?: boolean;
+  /** The project itself (`root`) or one of its workspace members, when the file says so. */
+  relationship?: 'root' | 'workspace';
+}
+
+export interface LanguagePackageKind {
+  ecosystem: string;
+  type: PackageType;
+  purl: (name: string, version: string) => string;
+  /** When two records are the same package (names that differ only in case or separators). Default: type + name + version. */
+  mergeKey?: (p: Package) => string;
+}
+
+/**
+ * The `finalize` of analyzers whose fragments are plain record lists (Python, Ruby, .NET): one
+ * Package per record at its file, then the same package found at several paths merged into one,
+ * in a deterministic order.
+ */
+export function finalizeLanguageRecords(fragments: Fragment<LanguageRecord[]>[], kind: LanguagePackageKind): AnalyzerOutput {
+  const packages: Package[] = [];
+  for (const f of fragments) {
+    for (const r of f.value) {
+      const pkg: Package = {
+        name: r.name,
+        version: r.version,
+        ecosystem: kind.ecosystem,
+        type: kind.type,
+        purl: kind.purl(r.name, r.version),
+        locations: [location(f)],
+      };
+      if (r.licenses?.length) pkg.licenses = r.licenses;
+      if (r.dev !== undefined) pkg.dev = r.dev;
+      if (r.indirect !== undefined) pkg.indirect = r.indirect;
+      if (r.relationship) pkg.metadata = { relationship: r.relationship };
+      packages.push(pkg);
+    }
+  }
+  return { packages: sortPackages(mergePackages(packages, kind.mergeKey)) };
 }
 
 /** Deterministic order for analyzer output: by name, then version, then first location. */

@@ -2,10 +2,9 @@
  * The .NET analyzer: `*.deps.json` next to built applications (what images ship), plus NuGet
  * `packages.lock.json`, `Directory.Packages.props` and project files for source trees.
  */
-import type { Package } from '../../../model/inventory.ts';
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, location, mergePackages, sortPackages } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords } from '../common.ts';
 import { parseDepsJson, parsePackagesLockJson } from './deps-json.ts';
 import type { DotnetPackage } from './deps-json.ts';
 import { parseMsbuildPackages } from './msbuild.ts';
@@ -30,25 +29,13 @@ export function analyzeDotnetFile(path: string, content: Buffer): DotnetPackage[
 }
 
 export function finalizeDotnet(fragments: Fragment<DotnetPackage[]>[]): AnalyzerOutput {
-  const packages: Package[] = [];
-  for (const f of fragments) {
-    for (const d of f.value) {
-      const pkg: Package = {
-        name: d.name,
-        version: d.version,
-        ecosystem: 'NuGet',
-        type: 'nuget',
-        purl: buildPurl('nuget', undefined, d.name, d.version),
-        locations: [location(f)],
-      };
-      if (d.indirect !== undefined) pkg.indirect = d.indirect;
-      if (d.dev !== undefined) pkg.dev = d.dev;
-      if (d.relationship) pkg.metadata = { relationship: d.relationship };
-      packages.push(pkg);
-    }
-  }
-  // NuGet ids are case-insensitive; versions compare as written here.
-  return { packages: sortPackages(mergePackages(packages, (p) => `${p.name.toLowerCase()}\u0000${p.version.toLowerCase()}`)) };
+  return finalizeLanguageRecords(fragments, {
+    ecosystem: 'NuGet',
+    type: 'nuget',
+    purl: (name, version) => buildPurl('nuget', undefined, name, version),
+    // NuGet ids are case-insensitive; versions compare as written here.
+    mergeKey: (p) => `${p.name.toLowerCase()}\u0000${p.version.toLowerCase()}`,
+  });
 }
 
 export const dotnetAnalyzer: Analyzer<DotnetPackage[]> = {

@@ -1,5 +1,6 @@
 /**
- * The PHP analyzer: Composer's installed list (`vendor/composer/installed.json`) and
+ * The PHP analyzer: Composer's installed list (`<vendor-dir>/composer/installed.json`, where the
+ * vendor dir is `vendor/` unless the project's `config.vendor-dir` names another) and
  * `composer.lock`. When a project has an installed vendor directory, it is the inventory (it is
  * what runs, and `--no-dev` installs leave dev packages out); the lockfile of that project is
  * then not reported on its own.
@@ -16,10 +17,16 @@ export interface ComposerFragment {
   packages: ComposerPackage[];
 }
 
-const INSTALLED_SUFFIX = 'vendor/composer/installed.json';
+/** `<vendor-dir>/composer/installed.json`: Composer writes it there whatever `config.vendor-dir` is. */
+const INSTALLED_JSON = /(^|\/)[^/]+\/composer\/installed\.json$/;
 
 export function composerRequired(path: string): boolean {
-  return baseName(path) === 'composer.lock' || path === INSTALLED_SUFFIX || path.endsWith('/' + INSTALLED_SUFFIX);
+  return baseName(path) === 'composer.lock' || INSTALLED_JSON.test(path);
+}
+
+/** The project of an installed list: the directory holding its vendor dir (`app/vendor/composer/installed.json` → `app`). */
+function projectOfInstalled(path: string): string {
+  return dirOf(dirOf(dirOf(path)));
 }
 
 export function analyzeComposerFile(path: string, content: Buffer): ComposerFragment {
@@ -36,9 +43,7 @@ export function composerPurl(name: string, version: string): string {
 }
 
 export function finalizeComposer(fragments: Fragment<ComposerFragment>[]): AnalyzerOutput {
-  const installedProjects = new Set(
-    fragments.filter((f) => f.value.kind === 'installed').map((f) => f.path.slice(0, f.path.length - INSTALLED_SUFFIX.length).replace(/\/$/, '')),
-  );
+  const installedProjects = new Set(fragments.filter((f) => f.value.kind === 'installed').map((f) => projectOfInstalled(f.path)));
   const packages: Package[] = [];
   for (const f of fragments) {
     if (f.value.kind === 'lock' && installedProjects.has(dirOf(f.path))) continue;

@@ -4,10 +4,9 @@
  * Pipfile.lock, uv.lock, pylock.toml). The package name is the one the metadata states; the purl
  * carries the PEP 503 normalised name, which is what advisories are keyed on.
  */
-import type { Package } from '../../../model/inventory.ts';
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, location, mergePackages, sortPackages } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords } from '../common.ts';
 import { parseCoreMetadata } from './metadata.ts';
 import { parsePipfileLock, parsePoetryLock, parsePylock, parseRequirements, parseUvLock } from './lockfiles.ts';
 import type { PythonLockPackage } from './lockfiles.ts';
@@ -65,25 +64,12 @@ export function pythonPurl(name: string, version: string): string {
 }
 
 export function finalizePython(fragments: Fragment<PythonRecord[]>[]): AnalyzerOutput {
-  const packages: Package[] = [];
-  for (const f of fragments) {
-    for (const r of f.value) {
-      const pkg: Package = {
-        name: r.name,
-        version: r.version,
-        ecosystem: 'PyPI',
-        type: 'python',
-        purl: pythonPurl(r.name, r.version),
-        locations: [location(f)],
-      };
-      if (r.licenses?.length) pkg.licenses = r.licenses;
-      if (r.dev !== undefined) pkg.dev = r.dev;
-      if (r.relationship) pkg.metadata = { relationship: r.relationship };
-      packages.push(pkg);
-    }
-  }
-  const merged = mergePackages(packages, (p) => `${normalizePythonName(p.name)}\u0000${p.version}`);
-  return { packages: sortPackages(merged) };
+  return finalizeLanguageRecords(fragments, {
+    ecosystem: 'PyPI',
+    type: 'python',
+    purl: pythonPurl,
+    mergeKey: (p) => `${normalizePythonName(p.name)}\u0000${p.version}`,
+  });
 }
 
 export const pythonAnalyzer: Analyzer<PythonRecord[]> = {

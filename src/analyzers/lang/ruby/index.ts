@@ -2,10 +2,9 @@
  * The Ruby analyzer: installed gems (`specifications/*.gemspec`, including RubyGems' default gems
  * under `specifications/default/`) and Bundler's Gemfile.lock.
  */
-import type { Package } from '../../../model/inventory.ts';
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, location, mergePackages, sortPackages } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords } from '../common.ts';
 import { parseGemspec } from './gemspec.ts';
 import { parseGemfileLock } from './gemfile-lock.ts';
 
@@ -31,23 +30,7 @@ export function analyzeRubyFile(path: string, content: Buffer): GemRecord[] {
 }
 
 export function finalizeRuby(fragments: Fragment<GemRecord[]>[]): AnalyzerOutput {
-  const packages: Package[] = [];
-  for (const f of fragments) {
-    for (const g of f.value) {
-      const pkg: Package = {
-        name: g.name,
-        version: g.version,
-        ecosystem: 'RubyGems',
-        type: 'gem',
-        purl: buildPurl('gem', undefined, g.name, g.version),
-        locations: [location(f)],
-      };
-      if (g.licenses?.length) pkg.licenses = g.licenses;
-      if (g.indirect !== undefined) pkg.indirect = g.indirect;
-      packages.push(pkg);
-    }
-  }
-  return { packages: sortPackages(mergePackages(packages)) };
+  return finalizeLanguageRecords(fragments, { ecosystem: 'RubyGems', type: 'gem', purl: (name, version) => buildPurl('gem', undefined, name, version) });
 }
 
 export const rubyAnalyzer: Analyzer<GemRecord[]> = {

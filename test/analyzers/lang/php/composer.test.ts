@@ -59,4 +59,19 @@ describe('composer', () => {
     assert.equal(composerRequired('var/www/vendor/composer/installed.json'), true);
     assert.equal(composerRequired('var/www/vendor/a/b/composer.json'), false);
   });
+
+  test('a custom config.vendor-dir: its composer/installed.json is read and supersedes the project lockfile', () => {
+    // `"config": {"vendor-dir": "lib"}` makes Composer write lib/composer/installed.json.
+    assert.equal(composerRequired('app/lib/composer/installed.json'), true);
+    assert.equal(composerRequired('lib/composer/installed.json'), true);
+    assert.equal(composerRequired('app/composer/installed.json.bak'), false);
+    assert.equal(composerRequired('installed.json'), false);
+    const frag = (path: string, doc: unknown): Fragment<ComposerFragment> =>
+      ({ path, layerIndex: 0, layerDigest: 'sha256:cc', value: analyzeComposerFile(path, Buffer.from(JSON.stringify(doc))) });
+    const out = finalizeComposer([
+      frag('app/composer.lock', { packages: [{ name: 'a/b', version: '1.0.0' }], 'packages-dev': [{ name: 'phpunit/phpunit', version: '9.0.0' }] }),
+      frag('app/lib/composer/installed.json', { packages: [{ name: 'a/b', version: '1.0.0' }] }),
+    ]).packages ?? [];
+    assert.deepEqual(out.map((p) => [p.name, p.locations.map((l) => l.path)]), [['a/b', ['app/lib/composer/installed.json']]]);
+  });
 });
