@@ -20,6 +20,7 @@ import type { Package } from '../model/inventory.ts';
 import type { Report, ReportArtifact, SecretFinding } from '../model/report.ts';
 import { summarize } from '../report/summary.ts';
 import { defaultDbPath } from '../vulndb/store.ts';
+import { inventoryEcosystems, recordSeenEcosystems } from '../vulndb/seen-ecosystems.ts';
 import { VERSION } from '../version.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -45,6 +46,8 @@ export interface ScanOptions {
   limits?: Partial<WalkLimits>;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
+  /** Record the inventory's OSV ecosystems in this file (src/vulndb/seen-ecosystems.ts), which steers `db update`. */
+  seenEcosystemsFile?: string;
 }
 
 function openOptions(opts: ScanOptions): OpenOptions {
@@ -112,6 +115,12 @@ function emptyReport(target: string, artifact: ReportArtifact): Report {
  * warnings but no vulnerability findings. `sbom:FILE` targets are read back into the same shape.
  */
 export async function inventoryTarget(target: string, opts: ScanOptions = {}): Promise<Report> {
+  const report = await inventoryOf(target, opts);
+  if (opts.seenEcosystemsFile) for (const w of recordSeenEcosystems(opts.seenEcosystemsFile, inventoryEcosystems(report)).warnings) opts.onWarning?.(w);
+  return report;
+}
+
+async function inventoryOf(target: string, opts: ScanOptions): Promise<Report> {
   const parsed = parseTarget(target);
   if (parsed.transport === 'sbom') return inventoryFromSbom(parsed.path, target);
 

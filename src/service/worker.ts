@@ -16,6 +16,7 @@ import type { RegistryCredential } from '../config/index.ts';
 import { reportKey, sbomKey } from '../store/objects.ts';
 import { acquireDigestLease, completeScan, getImage, markDeadLettered, recordAttemptError, releaseDigestLease, startAttempt } from '../store/scans.ts';
 import { TargetGuard } from './target-guard.ts';
+import { seenEcosystemsPath } from '../vulndb/seen-ecosystems.ts';
 import { UserInputError, errorMessage } from '../util/errors.ts';
 
 /** The pipeline functions the worker needs (src/scan/pipeline.ts in production; injectable for tests). */
@@ -98,6 +99,7 @@ export class ScanWorker {
       ...(platform ? { platform } : {}),
       registry: { insecureRegistries: this.d.insecureRegistries, authByHost: this.d.registryAuth },
       signal,
+      seenEcosystemsFile: seenEcosystemsPath(this.d.dbPath),
     };
   }
 

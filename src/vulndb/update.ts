@@ -1,6 +1,5 @@
 /**
- * `portwarden db update`: downloads advisory exports (OSV.dev per-ecosystem `all.zip` by default),
- * with conditional requests (ETag / Last-Modified → 304 keeps the data), retries on 5xx and network
+ * `portwarden db update`: downloads advisory exports (which ones: src/vulndb/update-plan.ts), with conditional requests (ETag / Last-Modified → 304 keeps the data), retries on 5xx and network
  * errors, resumption of a partial download (HTTP Range + If-Range), integrity checks (zip CRC of every
  * entry, optional `.sha256` sidecar), then builds a new index and swaps it in atomically. A source that
  * cannot be fetched or verified keeps its previous records.
@@ -16,24 +15,26 @@ import type { FileReport } from './import.ts';
 import { defaultDbPath, readDbStatus } from './store.ts';
 import type { SourceRow } from './store.ts';
 import { ZipFormatError, fileSource, listZipEntries, readZipEntry } from './zip.ts';
+import { osvBaseUrl, planUpdate } from './update-plan.ts';
+import type { UpdatePlan } from './update-plan.ts';
 
-export const DEFAULT_OSV_BASE_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
-
-export function osvBaseUrl(): string {
-  return (process.env.PORTWARDEN_OSV_BASE_URL || DEFAULT_OSV_BASE_URL).replace(/\/+$/, '');
-}
-
-/** `https://…/PyPI/all.zip` for ecosystem `PyPI` (path segments URL-encoded: `Alpine:v3.19` → `Alpine%3Av3.19`). */
-export function osvExportUrl(ecosystem: string, base = osvBaseUrl()): string {
-  return `${base.replace(/\/+$/, '')}/${encodeURIComponent(ecosystem)}/all.zip`;
-}
+export { DEFAULT_OSV_BASE_URL, osvBaseUrl, osvExportUrl, osvFullExportUrl } from './update-plan.ts';
+export type { UpdatePlan } from './update-plan.ts';
 
 export interface UpdateOptions {
   dbPath?: string;
   /** Explicit source URLs (any format `db import` reads). */
   sources?: string[];
-  /** OSV ecosystems to fetch from the OSV export base URL. */
+  /**
+   * OSV ecosystems to fetch from the OSV export base URL, mapped to OSV.dev's export names
+   * (`Debian:12` → `Debian`). Without ecosystems and sources: the ecosystems recorded from scanned
+   * images (`seenEcosystemsFile`), else OSV.dev's full export.
+   */
   ecosystems?: string[];
+  /** Fetch OSV.dev's full export (every ecosystem) instead of per-ecosystem ones. */
+  all?: boolean;
+  /** The record of scanned ecosystems; default next to the index (src/vulndb/seen-ecosystems.ts). */
+  seenEcosystemsFile?: string;
   baseUrl?: string;
   /** Attempts per request (default 3) and the first back-off delay in ms (default 500, doubling). */
   attempts?: number;
@@ -45,6 +46,7 @@ export interface UpdateOptions {
 }
 
 export interface UpdateResult {
+  plan: UpdatePlan;
   path: string;
   snapshot: string;
   builtAt: string;
@@ -221,8 +223,10 @@ function knownSources(dbPath: string): { sources: Map<string, SourceRow>; snapsh
 export async function updateDatabase(options: UpdateOptions = {}): Promise<UpdateResult> {
   const dbPath = path.resolve(options.dbPath ?? defaultDbPath());
   const base = options.baseUrl ?? osvBaseUrl();
-  const urls = [...(options.sources ?? []), ...(options.ecosystems ?? []).map((e) => osvExportUrl(e, base))];
-  if (urls.length === 0) throw new UserInputError('nothing to update: give --ecosystem NAME (repeatable) or --source URL');
+  const log = options.log ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const plan = await planUpdate({ sources: options.sources, ecosystems: options.ecosystems, all: options.all, seenEcosystemsFile: options.seenEcosystemsFile, dbPath, baseUrl: base, timeoutMs, log });
+  const urls = plan.urls;
   for (const u of urls) {
     try {
       const parsed = new URL(u);
@@ -231,11 +235,10 @@ export async function updateDatabase(options: UpdateOptions = {}): Promise<Updat
       throw new UserInputError(`invalid source URL ${JSON.stringify(u)}`);
     }
   }
-  const log = options.log ?? (() => {});
   const opts = {
     attempts: options.attempts ?? 3,
     backoffMs: options.backoffMs ?? 500,
-    timeoutMs: options.timeoutMs ?? 300_000,
+    timeoutMs,
     maxDownloadBytes: options.maxDownloadBytes ?? 2 * 1024 * 1024 * 1024,
   };
   const workDir = path.dirname(dbPath);
@@ -279,7 +282,7 @@ export async function updateDatabase(options: UpdateOptions = {}): Promise<Updat
   }
   if (downloads.length === 0) {
     if (!known.snapshot) throw new PortwardenError('db_update_failed', `no source could be used: ${failed.map((f) => f.error).join('; ')}; ${inUse}`);
-    return { path: dbPath, snapshot: known.snapshot, builtAt: known.builtAt ?? '', rebuilt: false, updated: [], unchanged, failed, files: [] };
+    return { plan, path: dbPath, snapshot: known.snapshot, builtAt: known.builtAt ?? '', rebuilt: false, updated: [], unchanged, failed, files: [] };
   }
   const byFile = new Map(downloads.map((d) => [d.file, d]));
   const summary = await importAdvisories(
@@ -295,7 +298,7 @@ export async function updateDatabase(options: UpdateOptions = {}): Promise<Updat
   );
   for (const d of downloads) cleanupDownload(workDir, d.url);
   return {
-    path: summary.path, snapshot: summary.snapshot, builtAt: summary.builtAt, rebuilt: true,
+    plan, path: summary.path, snapshot: summary.snapshot, builtAt: summary.builtAt, rebuilt: true,
     updated: downloads.map((d) => d.url), unchanged, failed, files: summary.files,
   };
 }

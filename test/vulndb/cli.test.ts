@@ -36,8 +36,8 @@ describe('portwarden db CLI', () => {
     assert.ok(status.ecosystems.some((e) => e.ecosystem === 'AlmaLinux:8'));
   });
 
-  test('update without sources is a usage error (exit 2); an unreachable source is exit 1 with the offline message', () => {
-    assert.equal(cli(['db', 'update', '--db', db]).code, 2);
+  test('update with --all and --ecosystem is a usage error (exit 2); an unreachable source is exit 1 with the offline message', () => {
+    assert.equal(cli(['db', 'update', '--db', db, '--all', '--ecosystem', 'PyPI']).code, 2);
     const r = cli(['db', 'update', '--db', db, '--ecosystem', 'PyPI', '--quiet'], { PORTWARDEN_OSV_BASE_URL: 'http://127.0.0.1:9' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach http:\/\/127\.0\.0\.1:9\/PyPI\/all\.zip: .*is still in use/);

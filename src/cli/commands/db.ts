@@ -7,7 +7,7 @@ import { importAdvisories } from '../../vulndb/import.ts';
 import type { FileReport } from '../../vulndb/import.ts';
 import { defaultDbPath, readDbStatus } from '../../vulndb/store.ts';
 import { updateDatabase } from '../../vulndb/update.ts';
-import { UserInputError } from '../../util/errors.ts';
+import { readSeenEcosystems, seenEcosystemsPath } from '../../vulndb/seen-ecosystems.ts';
 
 function printInvalid(files: FileReport[], out: (s: string) => void): void {
   for (const f of files) {
@@ -44,15 +44,16 @@ export function register(program: Command): void {
     );
 
   db.command('update')
-    .description('download advisory exports (OSV.dev per-ecosystem all.zip by default; base URL from PORTWARDEN_OSV_BASE_URL) and rebuild the index')
+    .description('download advisory exports (base URL from PORTWARDEN_OSV_BASE_URL) and rebuild the index; by default the OSV.dev exports of the ecosystems recorded from scanned images, or all of them')
     .option('--db <file>', 'advisory database (default $PORTWARDEN_HOME/db/advisories.db)')
-    .option('--ecosystem <name>', 'OSV ecosystem to fetch (repeatable), e.g. PyPI, Go, npm, Debian:12', collect, [])
-    .option('--source <url>', 'explicit source URL (repeatable)', collect, [])
+    .option('--ecosystem <name>', 'OSV ecosystem to fetch (repeatable), e.g. PyPI, Go, npm, Debian (Debian:12 fetches Debian)', collect, [])
+    .option('--all', 'fetch OSV.dev\'s full export (every ecosystem) instead of the recorded ones')
+    .option('--source <url>', 'explicit source URL (repeatable); alone, only these are fetched', collect, [])
     .option('--quiet', 'no progress lines')
     .action(
-      action(async (flags: { db?: string; ecosystem: string[]; source: string[]; quiet?: boolean }) => {
-        if (!flags.ecosystem.length && !flags.source.length) throw new UserInputError('give --ecosystem NAME (repeatable) or --source URL');
-        const r = await updateDatabase({ dbPath: flags.db, ecosystems: flags.ecosystem, sources: flags.source, log: flags.quiet ? undefined : err });
+      action(async (flags: { db?: string; ecosystem: string[]; all?: boolean; source: string[]; quiet?: boolean }) => {
+        const r = await updateDatabase({ dbPath: flags.db, ecosystems: flags.ecosystem, all: Boolean(flags.all), sources: flags.source, log: flags.quiet ? undefined : err });
+        err(`fetched: ${r.plan.reason}`);
         if (r.rebuilt) out(`updated ${r.updated.length} source(s); snapshot ${r.snapshot}, built ${r.builtAt} (${r.path})`);
         else out(`no changes; snapshot ${r.snapshot}, built ${r.builtAt} still in use (${r.path})`);
         printInvalid(r.files, err);
@@ -67,8 +68,11 @@ export function register(program: Command): void {
     .option('--format <text|json>', 'output format', 'text')
     .action(
       action((flags: { db?: string; format: string }) => {
-        const s = readDbStatus(flags.db ?? defaultDbPath());
-        if (flags.format === 'json') return out(JSON.stringify(s, null, 2));
+        const dbPath = flags.db ?? defaultDbPath();
+        const s = readDbStatus(dbPath);
+        const seen = readSeenEcosystems(seenEcosystemsPath(dbPath));
+        if (seen.warning) err(seen.warning);
+        if (flags.format === 'json') return out(JSON.stringify({ ...s, seen_ecosystems: { file: seen.file, ecosystems: seen.ecosystems } }, null, 2));
         out(`path:      ${s.path}`);
         out(`snapshot:  ${s.snapshot}`);
         out(`built at:  ${s.builtAt}`);
@@ -83,6 +87,9 @@ export function register(program: Command): void {
         }
         out('advisories per ecosystem:');
         for (const e of s.ecosystems) out(`  ${e.ecosystem.padEnd(24)} ${e.advisories}`);
+        out(`ecosystems recorded from scanned images (what \`db update\` fetches by default; ${seen.file}):`);
+        if (seen.ecosystems.length === 0) out('  none yet (db update fetches every ecosystem)');
+        for (const e of seen.ecosystems) out(`  ${e.name.padEnd(24)} seen as ${e.seen_as.join(', ')}; first ${e.first_seen}, last ${e.last_seen}`);
       }),
     );
 }
