@@ -2,9 +2,10 @@
  * Options shared by `serve`, `worker`, `migrate` and `token`: each maps to one key of
  * ServiceConfig (see CONFIG_KEYS and docs/configuration.md), so flags, env and file agree.
  */
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { ServiceConfig } from './index.ts';
-import { loadConfig } from './index.ts';
+import { loadConfig, stderrWarning } from './index.ts';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -29,8 +30,16 @@ export function addWorkerOptions(cmd: Command): Command {
     .option('--allow-registry <host[:port]>', 'registry allow-list entry (repeatable)', collect, [])
     .option('--insecure-registry <host[:port]>', 'registry reached over plain HTTP (repeatable)', collect, [])
     .option('--registry-auth-file <file>', 'registry credentials, JSON/YAML {host: {username, password}}')
-    .option('--db-path <file>', 'advisory index (default $PORTWARDEN_HOME/db/advisories.db)')
-    .option('--objects-dir <dir>', 'report/SBOM object store (default $PORTWARDEN_HOME/objects)')
+    .option('--db <file>', 'advisory index (default $PORTWARDEN_HOME/db/advisories.db)')
+    .addOption(new Option('--db-path <file>', 'deprecated name of --db').hideHelp())
+    .option('--object-store <kind>', 'where reports and SBOMs go: fs, s3 or s3://BUCKET[/PREFIX] (default fs)')
+    .option('--objects-dir <dir>', 'filesystem object store directory (default $PORTWARDEN_HOME/objects)')
+    .option('--s3-endpoint <url>', 'S3 API URL (default AWS: https://s3.REGION.amazonaws.com)')
+    .option('--s3-region <region>', 'S3 signing region (default $AWS_REGION or us-east-1)')
+    .option('--s3-bucket <name>', 'S3 bucket (must exist)')
+    .option('--s3-prefix <prefix>', 'key prefix inside the bucket')
+    .option('--s3-force-path-style', 'address ENDPOINT/BUCKET/KEY (MinIO, Ceph, Garage)')
+    .option('--s3-credentials-file <file>', 'YAML/JSON {accessKeyId, secretAccessKey, sessionToken?}; default: environment')
     .option('--log-level <level>', 'log level (default info)');
 }
 
@@ -39,17 +48,28 @@ const FLAG_TO_KEY: Record<string, keyof ServiceConfig> = {
   maxAttempts: 'maxAttempts', retryDelaySeconds: 'retryDelaySeconds', maintenanceSeconds: 'maintenanceSeconds', pollingSeconds: 'pollingSeconds',
   shutdownTimeoutSeconds: 'shutdownTimeoutSeconds', allowAnonymous: 'allowAnonymous', allowRegistry: 'allowRegistries',
   insecureRegistry: 'insecureRegistries', registryAuthFile: 'registryAuthFile', rateLimit: 'rateLimitMax',
-  rateLimitWindowSeconds: 'rateLimitWindowSeconds', bodyLimit: 'bodyLimitBytes', dbPath: 'advisoryDbPath', objectsDir: 'objectsDir', logLevel: 'logLevel',
+  rateLimitWindowSeconds: 'rateLimitWindowSeconds', bodyLimit: 'bodyLimitBytes', db: 'advisoryDbPath', objectStore: 'objectStore',
+  objectsDir: 'objectsDir', s3Endpoint: 's3Endpoint', s3Region: 's3Region', s3Bucket: 's3Bucket', s3Prefix: 's3Prefix',
+  s3ForcePathStyle: 's3ForcePathStyle', s3CredentialsFile: 's3CredentialsFile', logLevel: 'logLevel',
 };
 
 /** Commander's parsed options → loadConfig flags (only those the user actually gave). */
-export function configFromOptions(cmd: Command, opts: Record<string, unknown>, extra: Partial<Record<keyof ServiceConfig, unknown>> = {}): ServiceConfig {
+export function configFromOptions(
+  cmd: Command, opts: Record<string, unknown>, extra: Partial<Record<keyof ServiceConfig, unknown>> = {},
+  io: { env?: NodeJS.ProcessEnv; warn?: (message: string) => void } = {},
+): ServiceConfig {
   const flags: Partial<Record<keyof ServiceConfig, unknown>> & { config?: string } = {};
   for (const [name, key] of Object.entries(FLAG_TO_KEY)) {
     if (!(name in opts)) continue;
     if (cmd.getOptionValueSource(name) === 'default') continue;
     flags[key] = opts[name];
   }
+  const warn = io.warn ?? stderrWarning;
+  if (opts.dbPath !== undefined) {
+    // `serve --db-path` predates the one name `--db` that scan, explain and db use.
+    warn(flags.advisoryDbPath === undefined ? '--db-path is deprecated; use --db' : '--db-path is deprecated and ignored because --db is given');
+    flags.advisoryDbPath ??= opts.dbPath;
+  }
   if (typeof opts.config === 'string') flags.config = opts.config;
-  return loadConfig({ flags: { ...flags, ...extra } });
+  return loadConfig({ flags: { ...flags, ...extra }, warn, ...(io.env ? { env: io.env } : {}) });
 }

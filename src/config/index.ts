@@ -8,10 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { UserInputError, errorMessage } from '../util/errors.ts';
+import type { ObjectStoreSettings } from './object-store.ts';
+import { normalizeObjectStore } from './object-store.ts';
 
 export interface RegistryCredential { username: string; password: string }
 
-export interface ServiceConfig {
+export interface ServiceConfig extends ObjectStoreSettings {
   home: string;
   host: string;
   port: number;
@@ -36,7 +38,6 @@ export interface ServiceConfig {
   rateLimitWindowSeconds: number;
   bodyLimitBytes: number;
   advisoryDbPath?: string;
-  objectsDir: string;
   logLevel: string;
 }
 
@@ -49,6 +50,10 @@ interface KeySpec {
   kind: Kind;
   meaning: string;
   defaultText: string;
+  /** Generic variables read, in order, when nothing else sets the key (e.g. AWS_REGION for the S3 region). */
+  fallbackEnv?: readonly string[];
+  /** Old names still accepted, with a deprecation warning. */
+  deprecatedEnv?: readonly string[];
 }
 
 /** The one table of settings (docs/configuration.md mirrors it). */
@@ -72,8 +77,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'rateLimitMax', flag: '--rate-limit', env: 'PORTWARDEN_RATE_LIMIT', kind: 'int', defaultText: '600', meaning: 'Requests per window per token (or per IP when anonymous).' },
   { key: 'rateLimitWindowSeconds', flag: '--rate-limit-window-seconds', env: 'PORTWARDEN_RATE_LIMIT_WINDOW_SECONDS', kind: 'int', defaultText: '60', meaning: 'Rate-limit window.' },
   { key: 'bodyLimitBytes', flag: '--body-limit', env: 'PORTWARDEN_BODY_LIMIT', kind: 'int', defaultText: '65536', meaning: 'Largest request body; larger gets 413.' },
-  { key: 'advisoryDbPath', flag: '--db-path', env: 'PORTWARDEN_DB_PATH', kind: 'string', defaultText: '$PORTWARDEN_HOME/db/advisories.db', meaning: 'Advisory index used by workers.' },
-  { key: 'objectsDir', flag: '--objects-dir', env: 'PORTWARDEN_OBJECTS_DIR', kind: 'string', defaultText: '$PORTWARDEN_HOME/objects', meaning: 'Where full reports and SBOMs are written.' },
+  { key: 'advisoryDbPath', flag: '--db', env: 'PORTWARDEN_DB', deprecatedEnv: ['PORTWARDEN_DB_PATH'], kind: 'string', defaultText: '$PORTWARDEN_HOME/db/advisories.db', meaning: 'Advisory index used by workers (the same file as `scan --db`); `--db-path` is a deprecated alias.' },
+  { key: 'objectStore', flag: '--object-store', env: 'PORTWARDEN_OBJECT_STORE', kind: 'string', defaultText: 'fs', meaning: 'Where full reports and SBOMs go: `fs` (files under `--objects-dir`), `s3` (the `--s3-*` settings), or `s3://BUCKET[/PREFIX]`. Scale-out needs one store shared by every process.' },
+  { key: 'objectsDir', flag: '--objects-dir', env: 'PORTWARDEN_OBJECTS_DIR', kind: 'string', defaultText: '$PORTWARDEN_HOME/objects', meaning: 'Directory of the filesystem object store.' },
+  { key: 's3Endpoint', flag: '--s3-endpoint', env: 'PORTWARDEN_S3_ENDPOINT', kind: 'string', defaultText: 'https://s3.REGION.amazonaws.com', meaning: 'S3 API URL of MinIO, Ceph RGW, Garage, R2… (http or https; may end in a base path).' },
+  { key: 's3Region', flag: '--s3-region', env: 'PORTWARDEN_S3_REGION', fallbackEnv: ['AWS_REGION', 'AWS_DEFAULT_REGION'], kind: 'string', defaultText: 'us-east-1', meaning: 'Signing region (R2: `auto`; Garage: its `s3_region`; MinIO: `us-east-1` unless configured).' },
+  { key: 's3Bucket', flag: '--s3-bucket', env: 'PORTWARDEN_S3_BUCKET', kind: 'string', defaultText: '(required for s3)', meaning: 'Bucket for reports and SBOMs; it must exist.' },
+  { key: 's3Prefix', flag: '--s3-prefix', env: 'PORTWARDEN_S3_PREFIX', kind: 'string', defaultText: '(none)', meaning: 'Key prefix, so several deployments can share a bucket.' },
+  { key: 's3ForcePathStyle', flag: '--s3-force-path-style', env: 'PORTWARDEN_S3_FORCE_PATH_STYLE', kind: 'bool', defaultText: 'false', meaning: 'Address `ENDPOINT/BUCKET/KEY` instead of `BUCKET.ENDPOINT/KEY` (MinIO, Ceph and Garage usually need it; automatic for IP and localhost endpoints).' },
+  { key: 's3CredentialsFile', flag: '--s3-credentials-file', env: 'PORTWARDEN_S3_CREDENTIALS_FILE', kind: 'string', defaultText: '(environment)', meaning: 'YAML/JSON `{accessKeyId, secretAccessKey, sessionToken?}`. Without it: `PORTWARDEN_S3_ACCESS_KEY_ID`/`_SECRET_ACCESS_KEY`/`_SESSION_TOKEN`, then `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`. Never logged or returned.' },
   { key: 'logLevel', flag: '--log-level', env: 'PORTWARDEN_LOG_LEVEL', kind: 'string', defaultText: 'info', meaning: 'pino level: fatal, error, warn, info, debug, trace, silent.' },
 ];
 
@@ -97,7 +109,11 @@ function defaults(home: string): ServiceConfig {
     rateLimitMax: 600,
     rateLimitWindowSeconds: 60,
     bodyLimitBytes: 65536,
+    objectStore: 'fs',
     objectsDir: path.join(home, 'objects'),
+    s3Region: 'us-east-1',
+    s3Prefix: '',
+    s3ForcePathStyle: false,
     logLevel: 'info',
   };
 }
@@ -154,11 +170,30 @@ export interface LoadConfigInput {
   flags?: Partial<Record<keyof ServiceConfig, unknown>> & { config?: string };
   env?: NodeJS.ProcessEnv;
   readFile?: (file: string) => string;
+  /** Deprecations and ignored settings; default: one line on stderr. */
+  warn?: (message: string) => void;
+}
+
+export function stderrWarning(message: string): void {
+  process.stderr.write(`portwarden: warning: ${message}\n`);
+}
+
+/** The environment value of a setting: its own variable, then deprecated names (with a warning). */
+function envValue(spec: KeySpec, env: NodeJS.ProcessEnv, warn: (m: string) => void): { name: string; raw: string } | undefined {
+  const present = (name: string) => env[name] !== undefined && env[name] !== '';
+  if (present(spec.env)) return { name: spec.env, raw: env[spec.env]! };
+  for (const name of spec.deprecatedEnv ?? []) {
+    if (!present(name)) continue;
+    warn(`${name} is deprecated; use ${spec.env}`);
+    return { name, raw: env[name]! };
+  }
+  return undefined;
 }
 
 export function loadConfig(input: LoadConfigInput = {}): ServiceConfig {
   const env = input.env ?? process.env;
   const flags = input.flags ?? {};
+  const warn = input.warn ?? stderrWarning;
   const readFile = input.readFile ?? ((f: string) => readFileSync(f, 'utf8'));
   const configFile = flags.config ?? env[CONFIG_ENV_FILE];
   let fromFile: Partial<ServiceConfig> = {};
@@ -173,8 +208,8 @@ export function loadConfig(input: LoadConfigInput = {}): ServiceConfig {
   }
   const layered: Record<string, unknown> = { ...fromFile };
   for (const spec of CONFIG_KEYS) {
-    const raw = env[spec.env];
-    if (raw !== undefined && raw !== '') layered[spec.key] = coerce(spec, raw, `environment ${spec.env}:`);
+    const found = envValue(spec, env, warn);
+    if (found) layered[spec.key] = coerce(spec, found.raw, `environment ${found.name}:`);
   }
   for (const spec of CONFIG_KEYS) {
     const raw = flags[spec.key];
@@ -182,11 +217,17 @@ export function loadConfig(input: LoadConfigInput = {}): ServiceConfig {
     if (spec.kind === 'list' && Array.isArray(raw) && raw.length === 0) continue;
     layered[spec.key] = coerce(spec, raw, `flag ${spec.flag}:`);
   }
+  // Generic variables (AWS_REGION) only fill what neither flag, our environment nor the file set.
+  for (const spec of CONFIG_KEYS) {
+    if (layered[spec.key] !== undefined) continue;
+    const name = spec.fallbackEnv?.find((n) => env[n] !== undefined && env[n] !== '');
+    if (name) layered[spec.key] = coerce(spec, env[name], `environment ${name}:`);
+  }
   const home = typeof layered.home === 'string' ? path.resolve(layered.home) : path.join(os.homedir(), '.portwarden');
   const cfg: ServiceConfig = { ...defaults(home), ...(layered as Partial<ServiceConfig>), home };
   if (typeof layered.objectsDir !== 'string') cfg.objectsDir = path.join(home, 'objects');
   validateConfig(cfg);
-  return cfg;
+  return normalizeObjectStore(cfg, new Set(Object.keys(layered)), warn);
 }
 
 function validateConfig(cfg: ServiceConfig): void {

@@ -7,9 +7,10 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/index.ts';
 import { advisoryDbPath, loadRegistryAuth } from '../config/index.ts';
+import { objectStoreOptions } from '../config/object-store.ts';
 import { openStore } from '../store/database.ts';
 import type { StoreHandle } from '../store/database.ts';
-import { FsObjectStore } from '../store/objects.ts';
+import { openObjectStore } from '../store/objects.ts';
 import type { ObjectStore } from '../store/objects.ts';
 import { PgBossQueue } from '../queue/pgboss.ts';
 import { countByStatus } from '../store/scans.ts';
@@ -32,6 +33,8 @@ export interface StartOptions {
   /** Overrides the embedded store directory (tests use `memory://`). */
   storeDir?: string;
   defaultMetrics?: boolean;
+  /** Environment for credentials (S3); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ServiceHandle {
@@ -49,6 +52,27 @@ export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
+}
+
+/**
+ * Opens the object store and checks it once. A definite misconfiguration (credentials, missing
+ * bucket, wrong region) stops start-up with its message; an unreachable store only warns, since it
+ * may come back, and /readyz reports it meanwhile.
+ */
+async function openCheckedObjectStore(cfg: ServiceConfig, log: Logger, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+  const opts = objectStoreOptions(cfg, env);
+  const objects = await openObjectStore(opts.kind === 's3' ? { ...opts, onRetry: (info) => log.warn(info, 'object store request failed; retrying') } : opts);
+  try {
+    await objects.check();
+  } catch (err) {
+    if ((err as { retryable?: boolean }).retryable !== true) {
+      await objects.close();
+      throw err;
+    }
+    log.warn({ err: (err as Error).message, objectStore: objects.describe() }, 'object store unreachable at start-up; /readyz reports it until it answers');
+  }
+  log.info({ objectStore: objects.describe() }, 'object store');
+  return objects;
 }
 
 async function loadPipeline(): Promise<Scanner> {
@@ -76,9 +100,11 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions): Prom
   };
   closers.push(() => store.close());
   try {
+    // Opened before the queue so it closes after the workers have drained.
+    const objects = await openCheckedObjectStore(cfg, log, opts.env ?? process.env);
+    closers.push(() => objects.close());
     await queue.start();
     closers.push(() => queue.stop({ timeoutMs: cfg.shutdownTimeoutSeconds * 1000 }));
-    const objects = new FsObjectStore(cfg.objectsDir);
     const metrics = createMetrics({ scansByStatus: () => countByStatus(store.db), queueDepth: () => queue.depth() }, { defaultMetrics: opts.defaultMetrics ?? true });
     const guard = new TargetGuard({ allowRegistries: cfg.allowRegistries, ...(opts.resolver ? { resolver: opts.resolver } : {}) });
     const dbPath = advisoryDbPath(cfg);

@@ -1,18 +1,40 @@
 /**
- * Object storage for full reports and SBOMs. The filesystem implementation writes atomically
- * (temp file + rename in the same directory) so readers never see half a document; keys are
- * validated so a key can never name a path outside the root.
+ * Object storage for full reports and SBOMs: the interface, the filesystem implementation (the
+ * default) and the factory. The filesystem implementation writes atomically (temp file + rename
+ * in the same directory) so readers never see half a document; keys are validated so a key can
+ * never name a path outside the root. The S3 implementation (objects-s3.ts) is imported only when
+ * configured, so processes on the filesystem store never load it.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PortwardenError } from '../util/errors.ts';
+import type { S3ClientOptions } from './s3-client.ts';
 
 export interface ObjectStore {
   put(key: string, body: Buffer | string): Promise<void>;
   /** undefined when the object does not exist. */
   get(key: string): Promise<Buffer | undefined>;
   delete(key: string): Promise<void>;
+  /** Resolves when the store can be used (readiness and start-up); rejects with a message that says why not. */
+  check(): Promise<void>;
+  /** Where objects go, for logs: never includes credentials. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+export interface S3ObjectStoreOptions extends S3ClientOptions {
+  /** Prepended to every key ('' or ending in '/'), so deployments can share a bucket. */
+  prefix: string;
+}
+
+export type ObjectStoreOptions = { kind: 'fs'; dir: string } | ({ kind: 's3' } & S3ObjectStoreOptions);
+
+export async function openObjectStore(opts: ObjectStoreOptions): Promise<ObjectStore> {
+  if (opts.kind === 'fs') return new FsObjectStore(opts.dir);
+  const { S3ObjectStore } = await import('./objects-s3.ts');
+  return new S3ObjectStore(opts);
 }
 
 const KEY_RE = /^[a-z0-9][a-z0-9._-]{0,127}(\/[a-z0-9][a-z0-9._-]{0,127}){0,4}$/;
@@ -59,6 +81,21 @@ export class FsObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
   }
+
+  async check(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root, constants.W_OK);
+    } catch (err) {
+      throw new PortwardenError('objects_unwritable', `object store directory ${this.root} is not writable: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  describe(): string {
+    return `filesystem ${this.root}`;
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** Report of one scan, by scan id. */
