@@ -242,6 +242,7 @@ export async function buildApp(deps: AppDeps) {
     const checks: Record<string, string> = {};
     try { await deps.ping(); checks.store = 'ok'; } catch (err) { checks.store = errorMessage(err); }
     try { await deps.queue.depth(); checks.queue = 'ok'; } catch (err) { checks.queue = errorMessage(err); }
+    try { await deps.objects.check(); checks.object_store = 'ok'; } catch (err) { checks.object_store = errorMessage(err); }
     checks.advisory_db = existsSync(deps.advisoryDbPath) ? 'ok' : `missing: ${deps.advisoryDbPath} (run portwarden db update)`;
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
