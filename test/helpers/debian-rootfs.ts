@@ -5,7 +5,7 @@
  * it, so it never shows up in the image) says the build finished.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export const DEBIAN_ROOTFS = process.env.PORTWARDEN_TEST_ROOTFS ?? '/tmp/pw-debootstrap-bookworm';
 const MIRROR = process.env.PORTWARDEN_TEST_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
@@ -26,4 +26,43 @@ export function ensureDebianRootfs(): string {
   ].join('\n');
   execFileSync('flock', [`${DEBIAN_ROOTFS}.lock`, 'sh', '-c', script], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 15 * 60_000 });
   return DEBIAN_ROOTFS;
+}
+
+/**
+ * The bookworm rootfs plus extra Debian packages (`apt-get install --no-install-recommends` in a
+ * chroot of a copy), for differential tests against the ecosystems' own tools inside it. Cached at
+ * `${DEBIAN_ROOTFS}-${name}`; the build holds /tmp/apt.lock like every apt run on this machine.
+ * Debootstrap's `--include` is not used because it does not resolve virtual packages.
+ */
+export function ensureDebianRootfsWith(name: string, packages: string[]): string {
+  const base = ensureDebianRootfs();
+  const dir = `${DEBIAN_ROOTFS}-${name}`;
+  // The marker holds the package list, so a changed list rebuilds the cache.
+  const wanted = packages.join(' ');
+  const built = (): boolean => existsSync(`${dir}.complete`) && readFileSync(`${dir}.complete`, 'utf8') === wanted;
+  if (built()) return dir;
+  const chroot = `chroot '${dir}.tmp'`;
+  const script = [
+    `test "$(cat '${dir}.complete' 2>/dev/null)" = '${wanted}' && exit 0`,
+    `rm -rf '${dir}' '${dir}.tmp' '${dir}.complete'`,
+    `cp -a '${base}' '${dir}.tmp'`,
+    `cp /etc/resolv.conf '${dir}.tmp/etc/resolv.conf'`,
+    `{ ${chroot} apt-get update && DEBIAN_FRONTEND=noninteractive ${chroot} apt-get install -y --no-install-recommends ${packages.join(' ')} && ${chroot} apt-get clean; } >'${dir}.log' 2>&1 || { tail -20 '${dir}.log' >&2; exit 1; }`,
+    `rm -rf '${dir}.tmp/var/lib/apt/lists/'*`,
+    `mv '${dir}.tmp' '${dir}'`,
+    `printf '%s' '${wanted}' >'${dir}.complete'`,
+  ].join('\n');
+  execFileSync('flock', ['/tmp/apt.lock', 'flock', `${dir}.lock`, 'sh', '-c', script], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 15 * 60_000 });
+  return dir;
+}
+
+/** Debian packages whose Python distributions and Ruby gems the language differential tests compare against python3 and gem. */
+export const LANGUAGE_ROOTFS_PACKAGES = [
+  'python3', 'python3-requests', 'python3-yaml', 'python3-setuptools', 'python3-pip', 'python3-wheel', 'python3-jinja2',
+  'python3-cryptography', 'ruby', 'ruby-rack', 'rake', 'ruby-nokogiri',
+];
+
+/** The bookworm rootfs with LANGUAGE_ROOTFS_PACKAGES installed (cached at `${DEBIAN_ROOTFS}-langs`). */
+export function ensureDebianLanguageRootfs(): string {
+  return ensureDebianRootfsWith('langs', LANGUAGE_ROOTFS_PACKAGES);
 }

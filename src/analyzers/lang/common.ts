@@ -63,6 +63,17 @@ export function buildPurl(
   }
 }
 
+/**
+ * Inside an installed package of some ecosystem: `node_modules/`, Python's `site-packages/` and
+ * `dist-packages/`, an installed gem's directory (`…/gems/rbs-2.1.0/`, Bundler's `bundler/gems/…`).
+ * Packages ship the lockfiles of their own development (rbs ships a Gemfile.lock, typeprof a
+ * package-lock.json), which list what their authors tested with, not anything installed here, so
+ * lockfiles there are not read.
+ */
+export function insideInstalledPackage(path: string): boolean {
+  return /(^|\/)(node_modules|site-packages|dist-packages)\//.test(path) || /(^|\/)gems\/[^/]+\//.test(path);
+}
+
 /** Directory part of an image path (`a/b/c.json` → `a/b`, `c.json` → ``). */
 export function dirOf(path: string): string {
   const i = path.lastIndexOf('/');

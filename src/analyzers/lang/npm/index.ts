@@ -10,7 +10,7 @@
 import type { Package } from '../../../model/inventory.ts';
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, entries, location, mergePackages, obj, parseJsonObject, sortPackages, str } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, entries, insideInstalledPackage, location, mergePackages, obj, parseJsonObject, sortPackages, str } from '../common.ts';
 import { classifyInstalledPackageJson, licensesOf, parseInstalledPackageJson } from './package-json.ts';
 import type { InstalledPath } from './package-json.ts';
 import { parsePackageLock } from './package-lock.ts';
@@ -45,7 +45,7 @@ export function npmRequired(path: string): boolean {
   const base = baseName(path);
   if (base === 'package.json') return inNodeModules(path) ? classifyInstalledPackageJson(path) !== undefined : true;
   if (base === '.package-lock.json') return dirOf(path) === 'node_modules' || dirOf(path).endsWith('/node_modules');
-  if (base === 'package-lock.json' || base === 'yarn.lock' || base === 'pnpm-lock.yaml' || base === 'bun.lock') return !inNodeModules(path);
+  if (base === 'package-lock.json' || base === 'yarn.lock' || base === 'pnpm-lock.yaml' || base === 'bun.lock') return !insideInstalledPackage(path);
   return false;
 }
 

@@ -8,7 +8,7 @@
 import type { Package } from '../../../model/inventory.ts';
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, location, mergePackages, sortPackages } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, dirOf, insideInstalledPackage, location, mergePackages, sortPackages } from '../common.ts';
 import { parseComposerLock, parseInstalledJson } from './composer.ts';
 import type { ComposerPackage } from './composer.ts';
 
@@ -21,7 +21,11 @@ export interface ComposerFragment {
 const INSTALLED_JSON = /(^|\/)[^/]+\/composer\/installed\.json$/;
 
 export function composerRequired(path: string): boolean {
-  return baseName(path) === 'composer.lock' || INSTALLED_JSON.test(path);
+  if (baseName(path) === 'composer.lock') {
+    // Packages installed under a vendor dir may ship the composer.lock of their own development.
+    return !insideInstalledPackage(path) && !/(^|\/)vendor\//.test(path);
+  }
+  return INSTALLED_JSON.test(path);
 }
 
 /** The project of an installed list: the directory holding its vendor dir (`app/vendor/composer/installed.json` → `app`). */

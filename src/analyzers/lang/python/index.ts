@@ -6,7 +6,7 @@
  */
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords, insideInstalledPackage } from '../common.ts';
 import { parseCoreMetadata } from './metadata.ts';
 import { parsePipfileLock, parsePoetryLock, parsePylock, parseRequirements, parseUvLock } from './lockfiles.ts';
 import type { PythonLockPackage } from './lockfiles.ts';
@@ -34,6 +34,7 @@ export function pythonFileKind(path: string, type: FileMeta['type'] = 'file'): F
   if (base === 'METADATA') return /(^|\/)[^/]+\.dist-info\/METADATA$/.test(path) ? 'metadata' : undefined;
   if (base === 'PKG-INFO') return /(^|\/)([^/]+\.egg-info|EGG-INFO)\/PKG-INFO$/.test(path) ? 'metadata' : undefined;
   if (base.endsWith('.egg-info') && base.length > 9) return type === 'file' || type === 'hardlink' ? 'metadata' : undefined;
+  if (insideInstalledPackage(path)) return undefined;
   if (base === 'requirements.txt') return 'requirements';
   if (base === 'poetry.lock') return 'poetry';
   if (base === 'Pipfile.lock') return 'pipfile';

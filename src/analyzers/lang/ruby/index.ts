@@ -4,7 +4,7 @@
  */
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords, insideInstalledPackage } from '../common.ts';
 import { parseGemspec } from './gemspec.ts';
 import { parseGemfileLock } from './gemfile-lock.ts';
 
@@ -17,7 +17,7 @@ export interface GemRecord {
 
 export function rubyRequired(path: string): boolean {
   const base = baseName(path);
-  if (base === 'Gemfile.lock') return true;
+  if (base === 'Gemfile.lock') return !insideInstalledPackage(path);
   return base.endsWith('.gemspec') && /(^|\/)specifications\/(default\/)?[^/]+\.gemspec$/.test(path);
 }
 

@@ -6,7 +6,7 @@ import { parsePackageLock } from '../../../../src/analyzers/lang/npm/package-loc
 import { parseYarnLock, classifyYarnEntries } from '../../../../src/analyzers/lang/npm/yarn-lock.ts';
 import { parsePnpmLock } from '../../../../src/analyzers/lang/npm/pnpm-lock.ts';
 import { parseBunLock, stripJsonc } from '../../../../src/analyzers/lang/npm/bun-lock.ts';
-import { analyzeNpmFile, finalizeNpm } from '../../../../src/analyzers/lang/npm/index.ts';
+import { analyzeNpmFile, finalizeNpm, npmRequired } from '../../../../src/analyzers/lang/npm/index.ts';
 import type { NpmFragment } from '../../../../src/analyzers/lang/npm/index.ts';
 import type { Fragment } from '../../../../src/analyzers/types.ts';
 import { fixtureCases, indirectOf } from './pkgdb-fixtures.ts';
@@ -67,6 +67,16 @@ describe('package-lock.json against the pkgdb fixtures', () => {
     const v = analyzeNpmFile('app/node_modules/sw/package.json', Buffer.from('{"name":"string-width","version":"4.2.3"}'));
     assert.ok(v?.kind === 'installed');
     assert.deepEqual([v.pkg.name, v.pkg.version, v.pkg.metadata], ['string-width', '4.2.3', { alias: 'sw' }]);
+  });
+
+  test('lockfiles inside installed packages of any ecosystem are not read', () => {
+    // Regression: Debian's libruby3.1 (and the ruby images' bundled gems) ship
+    // gems/typeprof-0.21.2/vscode/package-lock.json, the lockfile of typeprof's editor extension.
+    assert.equal(npmRequired('usr/lib/ruby/gems/3.1.0/gems/typeprof-0.21.2/vscode/package-lock.json'), false);
+    assert.equal(npmRequired('usr/lib/python3/dist-packages/notebook/static/yarn.lock'), false);
+    assert.equal(npmRequired('app/node_modules/left-pad/package-lock.json'), false);
+    assert.equal(npmRequired('app/package-lock.json'), true);
+    assert.equal(npmRequired('srv/web/yarn.lock'), true);
   });
 
   test('corrupt input names the file', () => {

@@ -66,6 +66,9 @@ describe('composer', () => {
     assert.equal(composerRequired('lib/composer/installed.json'), true);
     assert.equal(composerRequired('app/composer/installed.json.bak'), false);
     assert.equal(composerRequired('installed.json'), false);
+    // A package under vendor/ may ship the composer.lock of its own development.
+    assert.equal(composerRequired('app/vendor/monolog/monolog/composer.lock'), false);
+    assert.equal(composerRequired('app/composer.lock'), true);
     const frag = (path: string, doc: unknown): Fragment<ComposerFragment> =>
       ({ path, layerIndex: 0, layerDigest: 'sha256:cc', value: analyzeComposerFile(path, Buffer.from(JSON.stringify(doc))) });
     const out = finalizeComposer([

@@ -137,6 +137,11 @@ describe('python analyzer', () => {
     assert.equal(pythonFileKind('usr/lib/python3.12/site-packages/setuptools/_vendor/packaging-24.2.dist-info/METADATA'), undefined);
     assert.equal(pythonFileKind('sdist/PKG-INFO'), undefined);
     assert.equal(pythonAnalyzer.required('app/poetry.lock', { path: 'app/poetry.lock', type: 'file', size: 1, mode: 0o644, layerIndex: 0, layerDigest: '' }), true);
+    // Installed distributions may ship their own development lockfiles; those list nothing installed.
+    assert.equal(pythonFileKind('usr/local/lib/python3.12/site-packages/somepkg/requirements.txt'), undefined);
+    assert.equal(pythonFileKind('usr/lib/python3/dist-packages/somepkg/tests/poetry.lock'), undefined);
+    assert.equal(pythonFileKind('app/.venv/lib/python3.12/site-packages/x/uv.lock'), undefined);
+    assert.equal(pythonFileKind('app/requirements.txt'), 'requirements');
   });
 
   test('purl uses the PEP 503 name, the package keeps the metadata name', () => {
