@@ -199,6 +199,7 @@ describe('differential against dpkg-query', () => {
   const candidates: Array<[string, string]> = [
     ['host /var/lib/dpkg/status', '/var/lib/dpkg/status'],
     ['debootstrap bookworm rootfs', '/tmp/pw-debootstrap-bookworm/var/lib/dpkg/status'],
+    ['debootstrap bookworm rootfs with python3/ruby packages (binNMU sources, Multi-Arch)', '/tmp/pw-debootstrap-bookworm-langs/var/lib/dpkg/status'],
   ];
   for (const c of CASES) candidates.push([`fixture ${c}`, sharedData('pkgdb-fixtures/dpkg', c, 'input/var/lib/dpkg/status')]);
   for (const [label, file] of candidates) {
