@@ -83,7 +83,15 @@ async function loadPipeline(): Promise<Scanner> {
 export async function startService(cfg: ServiceConfig, opts: StartOptions): Promise<ServiceHandle> {
   const log = opts.logger ?? createLogger(cfg.logLevel);
   const registryAuth = loadRegistryAuth(cfg);
-  const store = await openStore({ ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: opts.storeDir ?? path.join(cfg.home, 'store') }), poolSize: Math.max(4, cfg.concurrency + 4) });
+  // First: a misconfigured object store fails start-up in milliseconds, before the store opens.
+  const objects = await openCheckedObjectStore(cfg, log, opts.env ?? process.env);
+  let store: StoreHandle;
+  try {
+    store = await openStore({ ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: opts.storeDir ?? path.join(cfg.home, 'store') }), poolSize: Math.max(4, cfg.concurrency + 4) });
+  } catch (err) {
+    await objects.close();
+    throw err;
+  }
   const queue = new PgBossQueue({
     executeSql: store.executeSql,
     leaseSeconds: cfg.leaseSeconds,
@@ -98,11 +106,10 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions): Prom
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.error({ err: String(err) }, 'shutdown step failed'));
     closers.length = 0;
   };
+  // Closed in reverse: the object store outlives the workers draining at shutdown.
+  closers.push(() => objects.close());
   closers.push(() => store.close());
   try {
-    // Opened before the queue so it closes after the workers have drained.
-    const objects = await openCheckedObjectStore(cfg, log, opts.env ?? process.env);
-    closers.push(() => objects.close());
     await queue.start();
     closers.push(() => queue.stop({ timeoutMs: cfg.shutdownTimeoutSeconds * 1000 }));
     const metrics = createMetrics({ scansByStatus: () => countByStatus(store.db), queueDepth: () => queue.depth() }, { defaultMetrics: opts.defaultMetrics ?? true });
