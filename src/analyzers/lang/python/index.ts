@@ -26,14 +26,34 @@ export function normalizePythonName(name: string): string {
   return name.replace(/[-_.]+/g, '-').toLowerCase();
 }
 
+const METADATA_FILE = /(^|\/)([^/]+\.dist-info\/METADATA|[^/]+\.egg-info\/PKG-INFO|EGG-INFO\/PKG-INFO|[^/]+\.egg-info)$/;
+const IN_SITE_PACKAGES = /(^|\/)(site|dist)-packages\//g;
+const SITE_ENTRY = /^([^/]+\.dist-info\/METADATA|[^/]+\.egg-info\/PKG-INFO|[^/]+\.egg\/EGG-INFO\/PKG-INFO|[^/]+\.egg-info)$/;
+
+/**
+ * A distribution's core metadata where Python would find it. Inside a site-packages or
+ * dist-packages directory, importlib.metadata only looks at that directory's own entries
+ * (`X.dist-info/`, `X.egg-info`, `X.egg/EGG-INFO/`); metadata deeper down belongs to a package's
+ * data, e.g. setuptools' `pkg_resources/tests/data/…/my_test_package-1.0-py3.7.egg/EGG-INFO/PKG-INFO`.
+ * Elsewhere (a PYTHONPATH directory, an unpacked app) any such directory counts.
+ */
+function isDistributionMetadata(path: string): boolean {
+  if (!METADATA_FILE.test(path)) return false;
+  let rest: string | undefined;
+  for (const m of path.matchAll(IN_SITE_PACKAGES)) rest = path.slice(m.index + m[0].length);
+  return rest === undefined || SITE_ENTRY.test(rest);
+}
+
 export function pythonFileKind(path: string, type: FileMeta['type'] = 'file'): FileKind | undefined {
   const base = baseName(path);
   // pip and setuptools ship copies of their own dependencies (with dist-info) under `_vendor/`;
   // they are not importable distributions and `pip list` does not show them.
   if (path.includes('/_vendor/')) return undefined;
-  if (base === 'METADATA') return /(^|\/)[^/]+\.dist-info\/METADATA$/.test(path) ? 'metadata' : undefined;
-  if (base === 'PKG-INFO') return /(^|\/)([^/]+\.egg-info|EGG-INFO)\/PKG-INFO$/.test(path) ? 'metadata' : undefined;
-  if (base.endsWith('.egg-info') && base.length > 9) return type === 'file' || type === 'hardlink' ? 'metadata' : undefined;
+  if (base === 'METADATA' || base === 'PKG-INFO' || base.endsWith('.egg-info')) {
+    if (!isDistributionMetadata(path)) return undefined;
+    if (base === 'METADATA' || base === 'PKG-INFO') return 'metadata';
+    return type === 'file' || type === 'hardlink' ? 'metadata' : undefined;
+  }
   if (insideInstalledPackage(path)) return undefined;
   if (base === 'requirements.txt') return 'requirements';
   if (base === 'poetry.lock') return 'poetry';

@@ -137,6 +137,13 @@ describe('python analyzer', () => {
     assert.equal(pythonFileKind('usr/lib/python3.12/site-packages/setuptools/_vendor/packaging-24.2.dist-info/METADATA'), undefined);
     assert.equal(pythonFileKind('sdist/PKG-INFO'), undefined);
     assert.equal(pythonAnalyzer.required('app/poetry.lock', { path: 'app/poetry.lock', type: 'file', size: 1, mode: 0o644, layerIndex: 0, layerDigest: '' }), true);
+    // Regression: setuptools' bundled test data (seen in a real bundled Python) is not a distribution;
+    // importlib.metadata only looks at a site-packages directory's own entries.
+    assert.equal(pythonFileKind('opt/py/lib/python3.12/site-packages/pkg_resources/tests/data/my-test-package_unpacked-egg/my_test_package-1.0-py3.7.egg/EGG-INFO/PKG-INFO'), undefined);
+    assert.equal(pythonFileKind('usr/lib/python3/dist-packages/pkg/data/fake-1.0.dist-info/METADATA'), undefined);
+    assert.equal(pythonFileKind('usr/lib/python3/dist-packages/pkg/fake-1.0.egg-info', 'file'), undefined);
+    assert.equal(pythonFileKind('app/libs/Foo-1.0.dist-info/METADATA'), 'metadata');
+    assert.equal(pythonFileKind('app/eggs/EGG-INFO/PKG-INFO'), 'metadata');
     // Installed distributions may ship their own development lockfiles; those list nothing installed.
     assert.equal(pythonFileKind('usr/local/lib/python3.12/site-packages/somepkg/requirements.txt'), undefined);
     assert.equal(pythonFileKind('usr/lib/python3/dist-packages/somepkg/tests/poetry.lock'), undefined);
