@@ -71,7 +71,9 @@ export function buildPurl(
  * lockfiles there are not read.
  */
 export function insideInstalledPackage(path: string): boolean {
-  return /(^|\/)(node_modules|site-packages|dist-packages)\//.test(path) || /(^|\/)gems\/[^/]+\//.test(path);
+  return /(^|\/)(node_modules|site-packages|dist-packages)\//.test(path)
+    // `gems/<name>-<version>/` (not the gem home's own `gems/3.1.0/`), or a Bundler git checkout.
+    || /(^|\/)gems\/[^/]+-\d[^/]*\//.test(path) || /(^|\/)bundler\/gems\/[^/]+\//.test(path);
 }
 
 /** Directory part of an image path (`a/b/c.json` → `a/b`, `c.json` → ``). */

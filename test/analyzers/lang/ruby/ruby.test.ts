@@ -96,6 +96,8 @@ BUNDLED WITH
     assert.equal(rubyRequired('usr/lib/ruby/gems/3.1.0/gems/typeprof-0.21.2/Gemfile.lock'), false);
     assert.equal(rubyRequired('app/vendor/bundle/ruby/3.2.0/gems/puma-6.4.0/Gemfile.lock'), false);
     assert.equal(rubyRequired('usr/local/bundle/bundler/gems/rails-abc123/Gemfile.lock'), false);
+    assert.equal(rubyRequired('srv/gems/storefront/Gemfile.lock'), true);
+    assert.equal(rubyRequired('usr/lib/ruby/gems/3.1.0/Gemfile.lock'), true);
     const value = analyzeRubyFile('usr/local/bundle/specifications/rake-13.0.3.gemspec', Buffer.from('Gem::Specification.new do |s|\n  s.name = "rake".freeze\n  s.version = "13.0.3"\n  s.licenses = ["MIT".freeze]\nend\n'));
     const out = finalizeRuby([{ path: 'usr/local/bundle/specifications/rake-13.0.3.gemspec', layerIndex: 0, layerDigest: 'sha256:dd', value }]).packages ?? [];
     assert.deepEqual(out.map((p) => [p.name, p.version, p.ecosystem, p.type, p.purl, p.licenses]), [['rake', '13.0.3', 'RubyGems', 'gem', 'pkg:gem/rake@13.0.3', ['MIT']]]);
