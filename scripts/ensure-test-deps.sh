@@ -28,6 +28,12 @@ command -v objcopy >/dev/null || need+=(binutils)
 command -v openssl >/dev/null || need+=(openssl)
 command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 
+# S3-compatible server for the object-store tests: moto_server (moto[server]) comes with the machine
+# image's Python (not a Debian package; PyPI is not reachable here). Without it those tests skip,
+# and fail under CI.
+python3 -c 'import moto.server, flask' 2>/dev/null || command -v moto_server >/dev/null \
+  || echo "ensure-test-deps: moto_server (python3 moto[server]) not found: S3 object-store tests will skip (fail under CI)" >&2
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure-test-deps: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -26,6 +26,7 @@ import { FakeScanner } from './fixtures.ts';
 const BUCKET = 'pw-service';
 const PREFIX = 'ci/run-1/';
 const DIGEST = `sha256:${'c'.repeat(64)}`;
+const FLAKY_DIGEST = `sha256:${'d'.repeat(64)}`;
 
 function s3Config(home: string, endpoint: string, extra: Record<string, unknown> = {}) {
   return loadConfig({
@@ -68,6 +69,7 @@ describe('scan service on the S3 object store', () => {
     writeFileSync(path.join(home, 'advisories.db'), '');
     writeFileSync(path.join(home, 's3.yaml'), `accessKeyId: ${s3.credentials.accessKeyId}\nsecretAccessKey: ${s3.credentials.secretAccessKey}\n`, { mode: 0o600 });
     scanner.digests.set('registry.test/app:1', DIGEST);
+    scanner.digests.set('registry.test/flaky:1', FLAKY_DIGEST);
     const sink = new Writable({ write(chunk, _enc, cb) { logLines.push(String(chunk)); cb(); } });
     svc = await startService(s3Config(home, proxy.url), { api: true, scanner, storeDir: 'memory://', logger: createLogger('info', sink), defaultMetrics: false });
   });
@@ -121,6 +123,20 @@ describe('scan service on the S3 object store', () => {
     assert.equal(done.result_source, 'cache');
     assert.equal(scanner.scans, scans);
     assert.equal((await inject(done.links.report_url)).json().target, 'registry.test/app:1');
+  });
+
+  test('S3 failing through every client retry fails that attempt only: the queue retries and nothing is lost', async (t) => {
+    if (!s3) return t.skip('no S3 server');
+    // The client tries 4 times; 4 failed PUTs exhaust one job attempt, the next attempt succeeds.
+    proxy.inject(Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 500 })), (m) => m === 'PUT');
+    const id = (await inject('/scans', 'POST', { type: 'docker-image', target: 'registry.test/flaky:1' })).json().scan_id as string;
+    const done = await waitFor('completion after a retry', async () => {
+      const r = (await inject(`/scans/${id}`)).json();
+      return r.status === 'completed' ? r : undefined;
+    });
+    assert.equal(done.attempts, 2);
+    assert.equal((await inject(done.links.report_url)).json().digest, FLAKY_DIGEST);
+    assert.match(logLines.join(''), /object store request failed; retrying.*"operation":"PutObject"|"operation":"PutObject".*object store request failed; retrying/);
   });
 
   test('/readyz reports the object store; credentials appear in no log line', async (t) => {
