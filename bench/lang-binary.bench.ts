@@ -15,23 +15,11 @@ import { rustBinaryAnalyzer, parseCargoLock } from '../src/analyzers/lang/rust/i
 import { scanJavaArchive } from '../src/analyzers/lang/java/index.ts';
 import { detectExecutableFormat } from '../src/analyzers/binary/exe.ts';
 import type { FileMeta } from '../src/image/types.ts';
+import { machineLine, perSecond, repeatFor, resultLine, type Timing } from './lib.ts';
 
-function time<T>(fn: () => T, minMs = 1500): { per: number; runs: number; result: T } {
-  let result = fn();
-  let runs = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    result = fn();
-    runs++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  return { per: elapsed / runs, runs, result };
-}
+const line = (label: string, t: Timing, extra: string): void => console.log(resultLine(label, t, extra));
 
-function line(label: string, per: number, extra: string): void {
-  console.log(`${label.padEnd(60)} ${per.toFixed(2).padStart(9)} ms/op  ${extra}`);
-}
+console.log(machineLine());
 
 // 1. Executables of /usr/bin, buffered once (the walker's job), then analyzed.
 const files: { path: string; bytes: Buffer }[] = [];
@@ -52,17 +40,17 @@ for (const name of existsSync('/usr/bin') ? readdirSync('/usr/bin') : []) {
 }
 if (files.length > 0) {
   const meta = (p: string, size: number): FileMeta => ({ path: p, type: 'file', size, mode: 0o755, layerIndex: 0, layerDigest: '' });
-  const go = time(() => files.reduce((n, f) => n + ((goBinaryAnalyzer.analyze({ path: f.path, content: f.bytes, meta: meta(f.path, f.bytes.length) }) as unknown[] | undefined)?.length ? 1 : 0), 0), 3000);
-  line(`gobinary analyze over /usr/bin (${files.length} executables, ${(total / 1e6).toFixed(0)} MB)`, go.per,
-    `${(go.per / files.length * 1000).toFixed(0)} µs/file, ${go.result} Go binaries`);
-  const rust = time(() => files.reduce((n, f) => {
+  const go = repeatFor(() => files.reduce((n, f) => n + ((goBinaryAnalyzer.analyze({ path: f.path, content: f.bytes, meta: meta(f.path, f.bytes.length) }) as unknown[] | undefined)?.length ? 1 : 0), 0), 3000);
+  line(`gobinary analyze over /usr/bin (${files.length} executables, ${(total / 1e6).toFixed(0)} MB)`, go,
+    `${(go.wallMs / files.length * 1000).toFixed(0)} µs/file, ${go.value} Go binaries`);
+  const rust = repeatFor(() => files.reduce((n, f) => {
     try { return n + (rustBinaryAnalyzer.analyze({ path: f.path, content: f.bytes, meta: meta(f.path, f.bytes.length) }) ? 1 : 0); } catch { return n; }
   }, 0), 3000);
-  line('rust-binary analyze over the same executables', rust.per, `${(rust.per / files.length * 1000).toFixed(0)} µs/file, ${rust.result} audited`);
+  line('rust-binary analyze over the same executables', rust, `${(rust.wallMs / files.length * 1000).toFixed(0)} µs/file, ${rust.value} audited`);
   const goFiles = files.filter((f) => readGoBuildInfo(f.bytes));
   if (goFiles.length > 0) {
-    const only = time(() => goFiles.reduce((n, f) => n + (readGoBuildInfo(f.bytes)?.modinfo.length ?? 0), 0));
-    line(`Go build info extraction (${goFiles.length} Go binaries)`, only.per, `${(only.per / goFiles.length * 1000).toFixed(0)} µs/binary`);
+    const only = repeatFor(() => goFiles.reduce((n, f) => n + (readGoBuildInfo(f.bytes)?.modinfo.length ?? 0), 0));
+    line(`Go build info extraction (${goFiles.length} Go binaries)`, only, `${(only.wallMs / goFiles.length * 1000).toFixed(0)} µs/binary`);
   }
 }
 
@@ -88,9 +76,9 @@ for (let i = nestedCount; i < 150; i++) {
   nested[`BOOT-INF/lib/a${i}-1.${i}.jar`] = [zipSync(classes), { level: 0 }];
 }
 const fat = zipSync({ ...nested, 'META-INF/maven/com.example/app/pom.properties': strToU8('groupId=com.example\nartifactId=app\nversion=1.0\n') });
-const jar = time(() => scanJavaArchive(fat, 'app-1.0.jar').artifacts.length);
-line(`fat jar, 150 nested jars (${(fat.length / 1e6).toFixed(0)} MB${existsSync(m2) ? ', real Maven jars' : ', generated'})`, jar.per,
-  `${jar.result} artifacts, ${(fat.length / 1e6 / (jar.per / 1000)).toFixed(0)} MB/s`);
+const jar = repeatFor(() => scanJavaArchive(fat, 'app-1.0.jar').artifacts.length);
+line(`fat jar, 150 nested jars (${(fat.length / 1e6).toFixed(0)} MB${existsSync(m2) ? ', real Maven jars' : ', generated'})`, jar,
+  `${jar.value} artifacts, ${(fat.length / 1e6 / (jar.wallMs / 1000)).toFixed(0)} MB/s`);
 
 // 3. Cargo.lock with 5,000 packages.
 const lock = ['version = 3', ''];
@@ -99,5 +87,5 @@ for (let i = 0; i < 5000; i++) {
     `checksum = "${'ab'.repeat(32)}"`, 'dependencies = [', ` "crate-${(i + 1) % 5000}",`, ']', '');
 }
 const lockText = lock.join('\n');
-const cargo = time(() => parseCargoLock(lockText).packages.length);
-line(`Cargo.lock, 5,000 packages (${(lockText.length / 1e6).toFixed(1)} MB)`, cargo.per, `${Math.round(cargo.result / (cargo.per / 1000)).toLocaleString('en-US')} pkgs/s`);
+const cargo = repeatFor(() => parseCargoLock(lockText).packages.length);
+line(`Cargo.lock, 5,000 packages (${(lockText.length / 1e6).toFixed(1)} MB)`, cargo, `${perSecond(cargo.value, cargo.wallMs)} pkgs/s`);

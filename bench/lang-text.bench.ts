@@ -15,22 +15,14 @@ import { parseComposerLock } from '../src/analyzers/lang/php/composer.ts';
 import { parseDepsJson } from '../src/analyzers/lang/dotnet/deps-json.ts';
 import { parseGemfileLock } from '../src/analyzers/lang/ruby/gemfile-lock.ts';
 import type { Fragment } from '../src/analyzers/types.ts';
+import { machineLine, MiB, mibPerSecond, perSecond, repeatFor, resultLine } from './lib.ts';
 
-function bench(label: string, bytes: number, fn: () => number, minMs = 1500): void {
-  fn();
-  let runs = 0;
-  let items = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    items = fn();
-    runs++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  const per = elapsed / runs;
-  const mb = bytes ? `${((bytes / 1048576) / (per / 1000)).toFixed(0).padStart(5)} MiB/s` : ''.padStart(11);
-  console.log(`${label.padEnd(52)} ${per.toFixed(2).padStart(9)} ms/op ${mb} ${Math.round((items * 1000) / per).toLocaleString('en-US').padStart(10)} pkgs/s (${items} pkgs, ${(bytes / 1048576).toFixed(1)} MiB)`);
+function bench(label: string, bytes: number, fn: () => number): void {
+  const t = repeatFor(fn);
+  console.log(resultLine(label, t, `${mibPerSecond(bytes, t.wallMs).padStart(10)} ${perSecond(t.value, t.wallMs).padStart(10)} pkgs/s (${t.value} pkgs, ${(bytes / MiB).toFixed(1)} MiB)`, 52));
 }
+
+console.log(machineLine());
 
 const N = 20_000;
 const name = (i: number): string => (i % 5 === 0 ? `@scope${i % 97}/pkg-${i}` : `pkg-${i}`);

@@ -19,22 +19,13 @@ import { pack as tarPack } from 'tar-stream';
 import type { Analyzer } from '../src/analyzers/types.ts';
 import { openSource } from '../src/image/open.ts';
 import { walkImage } from '../src/image/walk.ts';
+import { bestOfInterleaved, envNumber, machineLine, markdownTable, measureAsync, MiB as MB, mulberry32 } from './lib.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(BENCH_DIR, 'out', 'layers');
-const MB = 1024 * 1024;
-
-/** Deterministic PRNG (mulberry32) so inputs are the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** BENCH_LAYERS_SCALE=0.05 shrinks every generated layer (a quick check that the bench runs). */
+const SCALE = envNumber('BENCH_LAYERS_SCALE', 1);
+const SUFFIX = SCALE === 1 ? '' : `-x${SCALE}`;
 
 const WORDS = 'the of and to in is that for it as with was on be by this are or from at not which have an but function return const let var import export class interface type if else while for switch case break continue default package main func error nil string int uint64 bytes buffer stream layer image manifest config digest sha256 debian ubuntu alpine libc openssl zlib curl python3 node npm version license copyright description depends provides'.split(' ');
 
@@ -54,7 +45,7 @@ interface LayerPlan { seed: number; textBytes: number; randomBytes: number }
 
 /** Streams a tar of the plan's files into `pigz -6` and returns the compressed file's digest and size. */
 async function generateLayer(plan: LayerPlan, file: string): Promise<{ digest: string; size: number; uncompressed: number }> {
-  const random = rng(plan.seed);
+  const random = mulberry32(plan.seed);
   const corpus = textCorpus(random);
   const tmp = `${file}.tmp`;
   const out = createWriteStream(tmp);
@@ -162,13 +153,9 @@ const textAnalyzer: Analyzer<number> = {
 
 async function walkSeconds(layout: string, concurrency: number, analyzers: Analyzer[] = []): Promise<{ seconds: number; cpu: number; compressed: number; uncompressed: number; entries: number }> {
   const source = await openSource(`oci:${layout}`);
-  const t = performance.now();
-  const c = process.cpuUsage();
-  const r = await walkImage(source, { analyzers, concurrency });
-  const used = process.cpuUsage(c);
-  const seconds = (performance.now() - t) / 1000;
+  const { wallMs, cpuMs, value: r } = await measureAsync(() => walkImage(source, { analyzers, concurrency }));
   await source.close();
-  return { seconds, cpu: (used.user + used.system) / 1e6, compressed: r.stats.compressedBytes, uncompressed: r.stats.uncompressedBytes, entries: r.stats.entries };
+  return { seconds: wallMs / 1000, cpu: cpuMs / 1000, compressed: r.stats.compressedBytes, uncompressed: r.stats.uncompressedBytes, entries: r.stats.entries };
 }
 
 async function childRss(layout: string): Promise<void> {
@@ -182,8 +169,8 @@ async function main(): Promise<void> {
   if (process.argv[2] === '--child-rss') return childRss(process.argv[3] as string);
   if (spawnSync('pigz', ['--version']).status !== 0) throw new Error('pigz is required (apt-get install pigz)');
   await mkdir(OUT, { recursive: true });
-  const single = await ensureLayer('single', { seed: 1, textBytes: 330 * MB, randomBytes: 150 * MB });
-  const parts = await Promise.all([2, 3, 4, 5].map((seed) => ensureLayer(`part${seed}`, { seed, textBytes: 90 * MB, randomBytes: 35 * MB })));
+  const single = await ensureLayer(`single${SUFFIX}`, { seed: 1, textBytes: 330 * MB * SCALE, randomBytes: 150 * MB * SCALE });
+  const parts = await Promise.all([2, 3, 4, 5].map((seed) => ensureLayer(`part${seed}${SUFFIX}`, { seed, textBytes: 90 * MB * SCALE, randomBytes: 35 * MB * SCALE })));
   const singleLayout = await writeLayout('image-single', [single]);
   const multiLayout = await writeLayout('image-multi', parts);
   const bigLayout = await writeLayout('image-1g', [single, ...parts]);
@@ -191,20 +178,9 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   const mbps = (bytes: number, s: number): string => `${(bytes / MB / s).toFixed(0)} MB/s`;
 
-  // Best of 3 for every case, pigz and walk interleaved: the machine is shared, and the minimum is
-  // the least disturbed run. CPU seconds (user+sys over all threads) are reported beside wall
-  // time because they are far less sensitive to other load.
-  const bestOf = async <T extends { seconds: number; cpu: number }>(fns: (() => Promise<T> | T)[]): Promise<T[]> => {
-    const best: (T | undefined)[] = fns.map(() => undefined);
-    for (let round = 0; round < 3; round++) {
-      for (const [i, fn] of fns.entries()) {
-        const r = await fn();
-        const b = best[i];
-        best[i] = b ? ({ ...r, seconds: Math.min(b.seconds, r.seconds), cpu: Math.min(b.cpu, r.cpu) } as T) : r;
-      }
-    }
-    return best as T[];
-  };
+  // Best of 3 for every case, pigz and walk interleaved (bestOfInterleaved): the machine is
+  // shared, and the minimum is the least disturbed run. CPU seconds (user+sys over all threads)
+  // are reported beside wall time because they are far less sensitive to other load.
   const row = (name: string, input: string, bytes: number, r: { seconds: number; cpu: number }, base: { seconds: number; cpu: number }): string[] => [
     name, input, `${r.seconds.toFixed(2)} s`, `${r.cpu.toFixed(2)} s`, mbps(bytes, r.seconds), mbps(bytes, r.cpu),
     `${(base.seconds / r.seconds).toFixed(2)}× / ${(base.cpu / r.cpu).toFixed(2)}×`,
@@ -212,7 +188,7 @@ async function main(): Promise<void> {
 
   // 1. Single layer.
   pigzRun([single.file]); // warm the page cache
-  const [pigz1, walk1, walkText] = (await bestOf<{ seconds: number; cpu: number; entries?: number }>([
+  const [pigz1, walk1, walkText] = (await bestOfInterleaved<{ seconds: number; cpu: number; entries?: number }>([
     () => pigzRun([single.file]),
     () => walkSeconds(singleLayout, 1),
     () => walkSeconds(singleLayout, 1, [textAnalyzer as Analyzer]),
@@ -223,7 +199,7 @@ async function main(): Promise<void> {
 
   // 2. Four layers: concurrent vs sequential.
   const partsSize = parts.reduce((s, p) => s + p.size, 0);
-  const [pigz4, seq, conc] = (await bestOf([
+  const [pigz4, seq, conc] = (await bestOfInterleaved([
     () => pigzRun(parts.map((p) => p.file)),
     () => walkSeconds(multiLayout, 1),
     () => walkSeconds(multiLayout, 3),
@@ -239,13 +215,8 @@ async function main(): Promise<void> {
   rows.push(['walk 5 layers (1 GB tar), conc 3 + .txt analyzer', `${(big.uncompressed / MB).toFixed(0)} MB tar`, `${big.seconds.toFixed(2)} s`, `${big.cpu.toFixed(2)} s`, mbps(big.compressed, big.seconds), mbps(big.compressed, big.cpu), `peak RSS ${(big.peakRss / MB).toFixed(0)} MB`]);
 
   const header = ['case', 'input', 'wall', 'cpu', 'MB/s (wall)', 'MB/s (cpu)', 'vs pigz -dc (wall / cpu)'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-  const os = await import('node:os');
-  console.log(`\nnode ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]?.toFixed(1)}; MB/s of compressed input; inputs in ${path.relative(process.cwd(), OUT)}`);
+  console.log(markdownTable(header, rows));
+  console.log(`\n${machineLine()}; MB/s of compressed input; inputs in ${path.relative(process.cwd(), OUT)}`);
 }
 
 await main();

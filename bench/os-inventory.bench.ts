@@ -10,24 +10,17 @@ import { parseDpkgStatus, dpkgAnalyzer, type DpkgFragment } from '../src/analyze
 import { parseRpmDb } from '../src/analyzers/os/rpm/index.ts';
 import { buildInventory } from '../src/analyzers/inventory.ts';
 import type { Fragment } from '../src/analyzers/types.ts';
+import { machineLine, perSecond, repeatFor, resultLine } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = process.env.PORTWARDEN_SHARED_DATA ?? path.resolve(here, '../../shared/data');
 
-function bench(label: string, fn: () => number, minMs = 1500): void {
-  fn(); // warm-up
-  let runs = 0;
-  let items = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    items = fn();
-    runs++;
-    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  const per = elapsed / runs;
-  console.log(`${label.padEnd(58)} ${per.toFixed(2).padStart(9)} ms/op  ${Math.round((items * 1000) / per).toLocaleString('en-US').padStart(12)} pkgs/s  (${items} pkgs, ${runs} runs)`);
+function bench(label: string, fn: () => number): void {
+  const t = repeatFor(fn);
+  console.log(resultLine(label, t, `${perSecond(t.value, t.wallMs).padStart(12)} pkgs/s  (${t.value} pkgs, ${t.runs} runs)`, 58));
 }
+
+console.log(machineLine());
 
 const hostStatus = '/var/lib/dpkg/status';
 if (existsSync(hostStatus)) {

@@ -6,7 +6,7 @@
  *     binaries from the Debian rootfs, JavaScript/TypeScript source from node_modules.
  * All figures are CPU time of this process (user + system, zlib threads included), best of N.
  *  3. Added time over the plain layer walk: the debootstrap bookworm rootfs as one gzip layer,
- *     walked with the inventory analyzers, then with the secret analyzer added (interleaved, best of 5).
+ *     walked with the inventory analyzers, then with the secret analyzer added (interleaved, best of BENCH_SECRETS_ROUNDS, default 5).
  */
 import { existsSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -19,10 +19,12 @@ import { walkImage } from '../src/image/walk.ts';
 import { createSecretAnalyzer, defaultSecretRules, scanText } from '../src/secrets/index.ts';
 import { AhoCorasickPrefilter, CombinedRegexPrefilter } from '../src/secrets/prefilter.ts';
 import { buildImage, layerFromDirectory, writeOciLayout } from '../test/helpers/image-builder.ts';
+import { bestOf, envNumber, machineLine, measureAsync, median, MiB as MB } from './lib.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOTFS = process.env.PORTWARDEN_TEST_ROOTFS ?? '/tmp/pw-debootstrap-bookworm';
-const MB = 1024 * 1024;
+/** Walk rounds (plain and with secrets each); BENCH_SECRETS_ROUNDS=1 for a quick check. */
+const ROUNDS = envNumber('BENCH_SECRETS_ROUNDS', 5);
 
 function walkFiles(root: string, limit: number, accept: (p: string) => boolean): { path: string; content: Buffer }[] {
   const out: { path: string; content: Buffer }[] = [];
@@ -55,35 +57,16 @@ function walkFiles(root: string, limit: number, accept: (p: string) => boolean):
   return out;
 }
 
-function best(times: number[]): number {
-  return Math.min(...times);
-}
-
-function median(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
 /**
- * CPU seconds (user + system) of this process: the machine is shared with other builds, so wall
- * time mostly measures their load; CPU time is what the scan itself costs on one core.
+ * CPU seconds (user + system) of the best of `reps` runs: the machine is shared with other builds,
+ * so wall time mostly measures their load; CPU time is what the scan itself costs on one core.
  */
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 function timeIt(fn: () => void, reps = 3): number {
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = cpuSeconds();
-    fn();
-    times.push(cpuSeconds() - t0);
-  }
-  return best(times);
+  return bestOf(fn, reps).cpuMs / 1000;
 }
 
 async function main(): Promise<void> {
+  console.log(machineLine());
   const rules = defaultSecretRules();
   const haveRootfs = existsSync(ROOTFS);
   const text = haveRootfs ? walkFiles(path.join(ROOTFS, 'etc'), 8 * MB, () => true).concat(walkFiles(path.join(ROOTFS, 'usr/share'), 24 * MB, () => true)) : [];
@@ -132,17 +115,15 @@ async function main(): Promise<void> {
   await writeOciLayout(path.join(out, 'layout'), image, 'bench');
   const walk = async (analyzers: Analyzer[]): Promise<number> => {
     const src = await openSource(`oci:${path.join(out, 'layout')}:bench`);
-    const t0 = cpuSeconds();
-    await walkImage(src, { analyzers, concurrency: 1 });
-    const t = cpuSeconds() - t0;
+    const { cpuMs } = await measureAsync(() => walkImage(src, { analyzers, concurrency: 1 }));
     await src.close();
-    return t;
+    return cpuMs / 1000;
   };
   const plain: number[] = [];
   const withSecrets: number[] = [];
   let secretsFound = 0;
   await walk([...ALL_ANALYZERS]); // warm-up (page cache, JIT)
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < ROUNDS; i++) {
     plain.push(await walk([...ALL_ANALYZERS]));
     const a = createSecretAnalyzer(rules);
     withSecrets.push(await walk([...ALL_ANALYZERS, a as Analyzer]));
@@ -152,10 +133,10 @@ async function main(): Promise<void> {
   secretsFound = r.outputs.get('secrets')?.secrets?.length ?? 0;
   await src.close();
   console.log(`walk CPU seconds plain ${plain.map((x) => x.toFixed(2)).join(",")} secrets ${withSecrets.map((x) => x.toFixed(2)).join(",")}`);
-  const p = best(plain);
-  const s = best(withSecrets);
+  const p = Math.min(...plain);
+  const s = Math.min(...withSecrets);
   console.log(
-    `walk of debootstrap bookworm (${((image.layers[0]?.size ?? 0) / MB).toFixed(1)} MB gzip), CPU seconds: inventory analyzers ${p.toFixed(2)} s, + secrets ${s.toFixed(2)} s, added ${(((s - p) / p) * 100).toFixed(1)}% (best of 5); medians ${median(plain).toFixed(2)} s vs ${median(withSecrets).toFixed(2)} s, added ${(((median(withSecrets) - median(plain)) / median(plain)) * 100).toFixed(1)}%; ${secretsFound} secret findings`,
+    `walk of debootstrap bookworm (${((image.layers[0]?.size ?? 0) / MB).toFixed(1)} MB gzip), CPU seconds: inventory analyzers ${p.toFixed(2)} s, + secrets ${s.toFixed(2)} s, added ${(((s - p) / p) * 100).toFixed(1)}% (best of ${ROUNDS}); medians ${median(plain).toFixed(2)} s vs ${median(withSecrets).toFixed(2)} s, added ${(((median(withSecrets) - median(plain)) / median(plain)) * 100).toFixed(1)}%; ${secretsFound} secret findings`,
   );
   await rm(out, { recursive: true, force: true });
 }

@@ -5,20 +5,10 @@
  * first comparison of never-seen strings (parse included). Run: npm run bench -- versions
  */
 import { getScheme, SCHEME_IDS } from '../src/versions/index.ts';
+import { envNumber, machineLine, measure, mulberry32 } from './lib.ts';
 
-const COMPARISONS = Number(process.env.BENCH_COMPARISONS ?? 1_000_000);
+const COMPARISONS = envNumber('BENCH_COMPARISONS', 1_000_000);
 const POOL = 2_000;
-
-/** Deterministic PRNG (mulberry32) so every run measures the same pairs. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GENERATORS: Record<string, (r: () => number, i: number) => string> = {
   dpkg: (r, i) => `${r() < 0.1 ? '1:' : ''}${1 + (i % 7)}.${i % 23}.${Math.floor(r() * 40)}${r() < 0.2 ? '~rc1' : ''}-${1 + (i % 4)}${r() < 0.3 ? `+deb${11 + (i % 2)}u${i % 5}` : ''}`,
@@ -37,11 +27,11 @@ const GENERATORS: Record<string, (r: () => number, i: number) => string> = {
   generic: (r, i) => `${i % 5}.${Math.floor(r() * 20)}${r() < 0.2 ? '-rc1' : ''}`,
 };
 
-function measure(id: string): { warmNs: number; coldNs: number } {
+function compareCost(id: string): { warmNs: number; warmCpuNs: number; coldNs: number; coldCpuNs: number } {
   const scheme = getScheme(id);
   const gen = GENERATORS[id];
   if (!gen) throw new Error(`no generator for ${id}`);
-  const r = rng(42);
+  const r = mulberry32(42);
   const pool = Array.from({ length: POOL }, (_, i) => gen(r, i));
   const left: string[] = [];
   const right: string[] = [];
@@ -51,25 +41,33 @@ function measure(id: string): { warmNs: number; coldNs: number } {
   }
   let sink = 0;
   for (let i = 0; i < 50_000; i++) sink += scheme.compare(left[i & 4095] as string, right[i & 4095] as string);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < COMPARISONS; i++) sink += scheme.compare(left[i & 4095] as string, right[i & 4095] as string);
-  const warmNs = Number(process.hrtime.bigint() - start) / COMPARISONS;
+  // The loops keep their own accumulator: a captured outer variable would add to every comparison.
+  const warm = measure(() => {
+    let acc = 0;
+    for (let i = 0; i < COMPARISONS; i++) acc += scheme.compare(left[i & 4095] as string, right[i & 4095] as string);
+    return acc;
+  });
+  sink += warm.value;
 
   // Never-seen strings defeat the parse cache (and exercise its eviction).
   const coldN = 100_000;
   // Appending digits to the first number keeps every scheme's grammar and makes each string new.
   const fresh = Array.from({ length: coldN }, (_, i) => gen(r, i).replace(/^(v?)([0-9]+)/, (_m, v: string, d: string) => `${v}${i + 1}${d}`));
-  const coldStart = process.hrtime.bigint();
-  for (let i = 0; i < coldN; i++) sink += scheme.compare(fresh[i] as string, fresh[(i * 7919) % coldN] as string);
-  const coldNs = Number(process.hrtime.bigint() - coldStart) / coldN;
+  const cold = measure(() => {
+    let acc = 0;
+    for (let i = 0; i < coldN; i++) acc += scheme.compare(fresh[i] as string, fresh[(i * 7919) % coldN] as string);
+    return acc;
+  });
+  sink += cold.value;
   if (sink === Number.MIN_SAFE_INTEGER) console.log('unreachable');
-  return { warmNs, coldNs };
+  const ns = (ms: number, n: number): number => (ms * 1e6) / n;
+  return { warmNs: ns(warm.wallMs, COMPARISONS), warmCpuNs: ns(warm.cpuMs, COMPARISONS), coldNs: ns(cold.wallMs, coldN), coldCpuNs: ns(cold.cpuMs, coldN) };
 }
 
-console.log(`node ${process.version}, ${COMPARISONS.toLocaleString('en-US')} comparisons per scheme over a pool of ${POOL} versions`);
-console.log('| scheme | ns/comparison (cached parses) | ns/comparison (new strings, parse included) |');
-console.log('|---|---:|---:|');
+console.log(`${machineLine()}; ${COMPARISONS.toLocaleString('en-US')} comparisons per scheme over a pool of ${POOL} versions`);
+console.log('| scheme | ns/comparison (cached parses) | CPU ns | ns/comparison (new strings, parse included) | CPU ns |');
+console.log('|---|---:|---:|---:|---:|');
 for (const id of SCHEME_IDS) {
-  const { warmNs, coldNs } = measure(id);
-  console.log(`| ${id} | ${warmNs.toFixed(0)} | ${coldNs.toFixed(0)} |`);
+  const { warmNs, warmCpuNs, coldNs, coldCpuNs } = compareCost(id);
+  console.log(`| ${id} | ${warmNs.toFixed(0)} | ${warmCpuNs.toFixed(0)} | ${coldNs.toFixed(0)} | ${coldCpuNs.toFixed(0)} |`);
 }
