@@ -28,9 +28,34 @@ export function composerRequired(path: string): boolean {
   return INSTALLED_JSON.test(path);
 }
 
-/** The project of an installed list: the directory holding its vendor dir (`app/vendor/composer/installed.json` → `app`). */
-function projectOfInstalled(path: string): string {
-  return dirOf(dirOf(dirOf(path)));
+/** The vendor dir of an installed list, with a trailing slash (`app/lib/deps/composer/installed.json` → `app/lib/deps/`). */
+function vendorDirOf(installedJson: string): string {
+  return `${dirOf(dirOf(installedJson))}/`;
+}
+
+/**
+ * The lockfiles superseded by an installed vendor dir: each vendor dir belongs to the nearest
+ * composer.lock above it (`app/composer.lock` for `app/vendor/` and for `app/lib/deps/`).
+ * Lockfiles inside a vendor dir are the dependencies' own development lockfiles and are dropped.
+ */
+function supersededLocks(fragments: Fragment<ComposerFragment>[]): Set<string> {
+  const vendorDirs = fragments.filter((f) => f.value.kind === 'installed').map((f) => vendorDirOf(f.path));
+  const dropped = new Set<string>();
+  const locks: string[] = [];
+  for (const f of fragments) {
+    if (f.value.kind !== 'lock') continue;
+    if (vendorDirs.some((v) => f.path.startsWith(v))) dropped.add(f.path);
+    else locks.push(f.path);
+  }
+  for (const vendor of vendorDirs) {
+    let owner: string | undefined;
+    for (const lock of locks) {
+      const dir = dirOf(lock);
+      if ((dir === '' || vendor.startsWith(`${dir}/`)) && (owner === undefined || dir.length > dirOf(owner).length)) owner = lock;
+    }
+    if (owner !== undefined) dropped.add(owner);
+  }
+  return dropped;
 }
 
 export function analyzeComposerFile(path: string, content: Buffer): ComposerFragment {
@@ -47,10 +72,10 @@ export function composerPurl(name: string, version: string): string {
 }
 
 export function finalizeComposer(fragments: Fragment<ComposerFragment>[]): AnalyzerOutput {
-  const installedProjects = new Set(fragments.filter((f) => f.value.kind === 'installed').map((f) => projectOfInstalled(f.path)));
+  const dropped = supersededLocks(fragments);
   const packages: Package[] = [];
   for (const f of fragments) {
-    if (f.value.kind === 'lock' && installedProjects.has(dirOf(f.path))) continue;
+    if (f.value.kind === 'lock' && dropped.has(f.path)) continue;
     for (const c of f.value.packages) {
       const pkg: Package = {
         name: c.name,

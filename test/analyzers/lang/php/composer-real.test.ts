@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { requireOrSkip } from '../../../helpers/shared-data.ts';
 import { parseComposerLock, parseInstalledJson } from '../../../../src/analyzers/lang/php/composer.ts';
-import { analyzeComposerFile, finalizeComposer } from '../../../../src/analyzers/lang/php/index.ts';
+import { analyzeComposerFile, composerAnalyzer, finalizeComposer } from '../../../../src/analyzers/lang/php/index.ts';
+import type { Analyzer } from '../../../../src/analyzers/types.ts';
+import { openSource } from '../../../../src/image/open.ts';
+import { walkImage } from '../../../../src/image/walk.ts';
 
 interface ShowEntry { name: string; version: string }
 
@@ -60,6 +63,45 @@ test('installed.json and composer.lock equal `composer show` (with and without d
       { path: 'app/vendor/composer/installed.json', layerIndex: 0, layerDigest: '', value: analyzeComposerFile('app/vendor/composer/installed.json', prodJson) },
     ]).packages ?? [];
     assert.deepEqual(ids(out), ['acme/a@1.2.3', 'acme/b@v2.0.1']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a project with config.vendor-dir, scanned as a directory, equals `composer show`; a dependency\'s own composer.lock is not read', { timeout: 180_000 }, async (t) => {
+  const composer = spawnSync('composer', ['--version'], { stdio: 'ignore', env: { ...process.env, COMPOSER_ALLOW_SUPERUSER: '1' } });
+  if (!requireOrSkip(t, composer.status === 0, 'composer (apt-get install composer)')) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'pw-composer-vd-'));
+  const env = { ...process.env, COMPOSER_ALLOW_SUPERUSER: '1', COMPOSER_HOME: path.join(dir, '.home'), COMPOSER_CACHE_DIR: path.join(dir, '.cache'), COMPOSER_NO_INTERACTION: '1' };
+  const run = (args: string[]): string => execFileSync('composer', args, { cwd: path.join(dir, 'app'), env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const write = (rel: string, doc: unknown): void => {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), JSON.stringify(doc));
+    };
+    write('pkgs/a/composer.json', { name: 'acme/a', version: '1.2.3' });
+    // The dependency's development lockfile, copied into the vendor dir with the package.
+    write('pkgs/a/composer.lock', { packages: [{ name: 'acme/only-in-a-dev-lock', version: '0.0.1' }], 'packages-dev': [] });
+    write('app/composer.json', {
+      name: 'acme/app',
+      config: { 'vendor-dir': 'lib/deps' },
+      repositories: [{ 'packagist.org': false }, { type: 'path', url: '../pkgs/*', options: { symlink: false } }],
+      require: { 'acme/a': '*' },
+    });
+    run(['install', '--no-scripts', '--no-progress']);
+    const listed = JSON.parse(run(['show', '--format=json'])) as { installed?: ShowEntry[] };
+    const oracle = (listed.installed ?? []).map((p) => `${p.name}@${p.version}`).sort();
+    assert.deepEqual(oracle, ['acme/a@1.2.3']);
+
+    const source = await openSource(`dir:${dir}/app`);
+    let packages;
+    try {
+      packages = (await walkImage(source, { analyzers: [composerAnalyzer as Analyzer] })).outputs.get('composer')?.packages ?? [];
+    } finally {
+      await source.close();
+    }
+    assert.deepEqual(packages.map((p) => `${p.name}@${p.version}`).sort(), oracle);
+    assert.deepEqual(packages.map((p) => p.locations[0]?.path), ['lib/deps/composer/installed.json']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

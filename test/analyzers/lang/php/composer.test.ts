@@ -74,7 +74,17 @@ describe('composer', () => {
     const out = finalizeComposer([
       frag('app/composer.lock', { packages: [{ name: 'a/b', version: '1.0.0' }], 'packages-dev': [{ name: 'phpunit/phpunit', version: '9.0.0' }] }),
       frag('app/lib/composer/installed.json', { packages: [{ name: 'a/b', version: '1.0.0' }] }),
+      // A dependency's own development lockfile inside the (custom) vendor dir.
+      frag('app/lib/a/b/composer.lock', { packages: [{ name: 'x/only-in-dev-lock', version: '0.1.0' }] }),
+      // Nested vendor dir two levels down still belongs to its project's lockfile.
+      frag('web/composer.lock', { packages: [{ name: 'c/d', version: '2.0.0' }] }),
+      frag('web/var/deps/composer/installed.json', { packages: [{ name: 'c/d', version: '2.0.0' }] }),
+      frag('other/composer.lock', { packages: [{ name: 'e/f', version: '3.0.0' }] }),
     ]).packages ?? [];
-    assert.deepEqual(out.map((p) => [p.name, p.locations.map((l) => l.path)]), [['a/b', ['app/lib/composer/installed.json']]]);
+    assert.deepEqual(out.map((p) => [p.name, p.locations.map((l) => l.path)]), [
+      ['a/b', ['app/lib/composer/installed.json']],
+      ['c/d', ['web/var/deps/composer/installed.json']],
+      ['e/f', ['other/composer.lock']],
+    ]);
   });
 });
