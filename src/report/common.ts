@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PackageURL } from 'packageurl-js';
 import type { Report } from '../model/report.ts';
 
 /** RFC 4122 name-based (SHA-1, version 5 layout) UUID, so the same report always gets the same id. */
@@ -25,7 +26,14 @@ export function imagePurl(report: Report): string | undefined {
   const tag = colon >= 0 ? ref.slice(colon + 1) : undefined;
   const qualifiers = [`repository_url=${encodeURIComponent(repo)}`];
   if (tag) qualifiers.push(`tag=${encodeURIComponent(tag)}`);
-  return `pkg:oci/${encodeURIComponent(name)}@${encodeURIComponent(report.digest)}?${qualifiers.join('&')}`;
+  const purl = `pkg:oci/${encodeURIComponent(name)}@${encodeURIComponent(report.digest)}?${qualifiers.join('&')}`;
+  // A reference outside the Docker grammar (only from a foreign SBOM) can make an unparsable purl: leave it out.
+  try {
+    PackageURL.fromString(purl);
+    return purl;
+  } catch {
+    return undefined;
+  }
 }
 
 export function severityScore(severity: string): number {
@@ -36,4 +44,18 @@ export function severityScore(severity: string): number {
     case 'LOW': return 2.0;
     default: return 0;
   }
+}
+
+/**
+ * The purl when it has Package URL syntax (`pkg:TYPE/[NAMESPACE/]NAME[@VERSION][?QUALIFIERS][#SUBPATH]`,
+ * no whitespace), else undefined. Analyzers build purls with packageurl-js; one read from a foreign
+ * SBOM is taken as given, and SPDX and CycloneDX consumers reject one that is not even a purl.
+ * Type-specific rules (a Maven namespace) are not enforced: such a purl still names the package.
+ */
+export function validPurl(purl: string | undefined): string | undefined {
+  if (!purl || /[\s\u0000-\u001f\u007f]/.test(purl)) return undefined;
+  const m = /^pkg:\/*([A-Za-z.+-][A-Za-z0-9.+-]*)\/([^?#]+)/.exec(purl);
+  if (!m?.[2]) return undefined;
+  const name = (m[2].split('@')[0] ?? '').split('/').filter(Boolean).at(-1);
+  return name ? purl : undefined;
 }

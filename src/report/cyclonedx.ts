@@ -5,7 +5,8 @@
  */
 import type { Package } from '../model/inventory.ts';
 import type { Report, Vulnerability } from '../model/report.ts';
-import { deterministicUuid, imagePurl, reportIdentity } from './common.ts';
+import { deterministicUuid, imagePurl, reportIdentity, validPurl } from './common.ts';
+import { combinedSpdxExpression, isCompound, spdxExpression, spdxLicenseId } from './licenses.ts';
 
 type Json = Record<string, unknown>;
 
@@ -26,6 +27,30 @@ function packageProperties(pkg: Package): { name: string; value: string }[] {
   if (pkg.dev) props.push({ name: 'portwarden:dev', value: 'true' });
   if (pkg.indirect) props.push({ name: 'portwarden:indirect', value: 'true' });
   return props;
+}
+
+/**
+ * CycloneDX `licenses` is either licences (`id` from the SPDX list, else `name`) or exactly one
+ * `expression`: SPDX ids stay ids, a compound expression makes the whole list one expression when
+ * every entry is SPDX, and anything else (Debian's `GPL-2+`) is a name.
+ */
+function cycloneDxLicenses(licenses: string[]): Json[] {
+  const expressions = licenses.map(spdxExpression);
+  if (expressions.some((e) => e !== undefined && isCompound(e))) {
+    const combined = combinedSpdxExpression(licenses);
+    if (combined) return [{ expression: combined }];
+  }
+  return licenses.map((l) => {
+    const id = spdxLicenseId(l);
+    return id ? { license: { id } } : { license: { name: l } };
+  });
+}
+
+/** An RFC 3339 date-time as CycloneDX's `date-time` format wants it, or undefined for an unparsable one. */
+function dateTime(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 function uniqueRefs(packages: Package[]): Map<Package, string> {
@@ -73,8 +98,8 @@ export function renderCycloneDx(report: Report): Json {
   for (const pkg of packages) {
     components.push({
       type: 'library', 'bom-ref': refs.get(pkg), name: pkg.name, version: pkg.version,
-      ...(pkg.purl ? { purl: pkg.purl } : {}),
-      ...(pkg.licenses && pkg.licenses.length > 0 ? { licenses: pkg.licenses.map((l) => (/^[A-Za-z0-9.+-]+$/.test(l) ? { license: { id: l } } : { license: { name: l } })) } : {}),
+      ...(validPurl(pkg.purl) ? { purl: pkg.purl } : {}),
+      ...(pkg.licenses && pkg.licenses.length > 0 ? { licenses: cycloneDxLicenses(pkg.licenses) } : {}),
       properties: packageProperties(pkg),
     });
   }
@@ -105,8 +130,8 @@ export function renderCycloneDx(report: Report): Json {
         ...(first.title ? { detail: first.title } : {}),
         ...(fixes.length > 0 ? { recommendation: [...new Set(fixes)].join('; ') } : {}),
         ...(first.references.length > 0 ? { advisories: first.references.map((url) => ({ url })) } : {}),
-        ...(first.published ? { published: first.published } : {}),
-        ...(first.modified ? { updated: first.modified } : {}),
+        ...(dateTime(first.published) ? { published: dateTime(first.published) } : {}),
+        ...(dateTime(first.modified) ? { updated: dateTime(first.modified) } : {}),
         ...(a ? { analysis: a } : {}),
         affects: [...new Set(group.map((v) => refByPurl.get(v.purl)).filter((r): r is string => r !== undefined))].sort().map((ref) => ({ ref })),
       });

@@ -30,9 +30,23 @@ function helpUri(id: string): string {
   return `https://osv.dev/vulnerability/${encodeURIComponent(id)}`;
 }
 
+/**
+ * A path as a relative URI reference (SARIF `artifactLocation.uri` is `uri-reference`): spaces,
+ * `%`, `?`, `#` and non-ASCII are percent-encoded, and a first segment with a `:` gets `./` so it
+ * is not read as a scheme (`a:b/c` → `./a:b/c`).
+ */
+export function pathToUriReference(path: string): string {
+  // encodeURI throws on a lone surrogate; such a name can only be shown as U+FFFD.
+  const wellFormed = path.replace(/^\/+/, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  const encoded = encodeURI(wellFormed).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
+  const first = encoded.split('/')[0] ?? '';
+  return first.includes(':') ? `./${encoded}` : encoded;
+}
+
 function uriOf(path: string | undefined, report: Report): string {
-  if (path === undefined || path === '' || path.startsWith('config:')) return report.artifact.reference || report.target;
-  return path.replace(/^\/+/, '');
+  // Findings in the image config (or without a path) point at the image itself.
+  if (path === undefined || path === '' || path.startsWith('config:')) return pathToUriReference(report.artifact.reference || report.target);
+  return pathToUriReference(path);
 }
 
 export function renderSarif(report: Report): Json {
@@ -79,12 +93,12 @@ export function renderSarif(report: Report): Json {
     results.push({
       ruleId, ruleIndex: ruleIndex(ruleId), level: level(s.severity),
       message: { text: `${s.title}: ${s.match}${s.deleted ? ' (deleted in a later layer, still in the image)' : ''}` },
-      locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(s.path, report) }, region: { startLine: s.line ?? 1 } } }],
+      locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(s.path, report) }, region: { startLine: Math.max(1, s.line ?? 1) } } }],
       partialFingerprints: { 'portwarden/v1': fingerprint(ruleId, s.path, String(s.line ?? ''), s.layer ?? '') },
     });
   }
   return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    $schema: 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json',
     version: '2.1.0',
     runs: [{
       tool: { driver: { name: 'portwarden', version: report.tool.version, informationUri: 'https://portwarden.dev', rules: [...rules.values()] } },

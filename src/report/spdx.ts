@@ -5,7 +5,8 @@
  */
 import type { Package } from '../model/inventory.ts';
 import type { Report } from '../model/report.ts';
-import { deterministicUuid, imagePurl, reportIdentity } from './common.ts';
+import { deterministicUuid, imagePurl, reportIdentity, validPurl } from './common.ts';
+import { combinedSpdxExpression, nonSpdxLicenses } from './licenses.ts';
 
 type Json = Record<string, unknown>;
 
@@ -30,13 +31,6 @@ function comment(pkg: Package): string {
   if (pkg.dev) lines.push('portwarden:dev=true');
   if (pkg.indirect) lines.push('portwarden:indirect=true');
   return lines.map((l) => { const eq = l.indexOf('='); return `${l.slice(0, eq + 1)}${escapeCommentValue(l.slice(eq + 1))}`; }).join('\n');
-}
-
-function licenseExpression(licenses: string[] | undefined): string {
-  if (!licenses || licenses.length === 0) return 'NOASSERTION';
-  // Only SPDX-id-shaped values form a valid expression; anything else would make the document invalid.
-  if (!licenses.every((l) => /^[A-Za-z0-9.+-]+$/.test(l))) return 'NOASSERTION';
-  return licenses.length === 1 ? (licenses[0] ?? 'NOASSERTION') : licenses.join(' AND ');
 }
 
 export function renderSpdx(report: Report): Json {
@@ -73,9 +67,11 @@ export function renderSpdx(report: Report): Json {
     const id = spdxId(`Package-${sanitize(pkg.type)}-${sanitize(pkg.name)}-${sanitize(pkg.version)}`);
     packages.push({
       SPDXID: id, name: pkg.name, versionInfo: pkg.version, downloadLocation: 'NOASSERTION', filesAnalyzed: false,
-      licenseConcluded: 'NOASSERTION', licenseDeclared: licenseExpression(pkg.licenses), copyrightText: 'NOASSERTION', primaryPackagePurpose: 'LIBRARY',
+      licenseConcluded: 'NOASSERTION', licenseDeclared: combinedSpdxExpression(pkg.licenses) ?? 'NOASSERTION', copyrightText: 'NOASSERTION', primaryPackagePurpose: 'LIBRARY',
+      // Licences that are not SPDX (Debian's `GPL-2+`) cannot be the declared expression; they are kept for people to read.
+      ...(nonSpdxLicenses(pkg.licenses).length > 0 ? { licenseComments: `declared by the package, not SPDX licence ids: ${nonSpdxLicenses(pkg.licenses).join(', ')}` } : {}),
       ...(pkg.source ? { sourceInfo: `built from source package ${pkg.source.name} ${pkg.source.version}` } : {}),
-      ...(pkg.purl ? { externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: pkg.purl }] } : {}),
+      ...(validPurl(pkg.purl) ? { externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: pkg.purl }] } : {}),
       comment: comment(pkg),
     });
     relationships.push({ spdxElementId: subjectId, relationshipType: 'CONTAINS', relatedSpdxElement: id });

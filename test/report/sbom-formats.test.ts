@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderReport } from '../../src/report/index.ts';
 import { richReport } from './fixture.ts';
+import { checkSpdx23, cycloneDxViolations } from './schemas.ts';
+import type { Package } from '../../src/model/inventory.ts';
+import type { Vulnerability } from '../../src/model/report.ts';
 
 type Json = Record<string, unknown>;
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
@@ -10,6 +13,7 @@ test('cyclonedx-json: required fields, unique bom-refs, every affects/dependency
   const text = renderReport(richReport(), 'cyclonedx-json');
   assert.equal(text, renderReport(richReport(), 'cyclonedx-json'), 'deterministic');
   const bom = JSON.parse(text) as Json;
+  assert.deepEqual(cycloneDxViolations(bom), [], 'valid against the official CycloneDX 1.6 schema');
   assert.equal(bom.bomFormat, 'CycloneDX');
   assert.equal(bom.specVersion, '1.6');
   assert.match(String(bom.serialNumber), /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -45,6 +49,7 @@ test('spdx-json: required fields, unique SPDXIDs, relationships resolve, contain
   const text = renderReport(richReport(), 'spdx-json');
   assert.equal(text, renderReport(richReport(), 'spdx-json'), 'deterministic');
   const doc = JSON.parse(text) as Json;
+  assert.deepEqual(checkSpdx23(doc), [], 'follows the SPDX 2.3 rules');
   assert.equal(doc.spdxVersion, 'SPDX-2.3');
   assert.equal(doc.dataLicense, 'CC0-1.0');
   assert.equal(doc.SPDXID, 'SPDXRef-DOCUMENT');
@@ -65,4 +70,44 @@ test('spdx-json: required fields, unique SPDXIDs, relationships resolve, contain
   const ssl = packages.find((p) => p.name === 'libssl3');
   assert.equal(ssl?.sourceInfo, 'built from source package openssl 3.0.11-1~deb12u2');
   assert.equal(arr(ssl?.externalRefs)[0]?.referenceType, 'purl');
+});
+
+test('licences: SPDX ids stay ids, compound expressions become one expression, other names stay names; both formats valid', () => {
+  const report = richReport();
+  const [ssl, bash, lodash, django] = report.packages as [Package, Package, Package, Package];
+  ssl.licenses = ['GPL-2+', 'Expat', 'apache-2.0'];
+  bash.licenses = ['GPL-3.0-or-later'];
+  lodash.licenses = ['MIT OR Apache-2.0', 'BSD-3-Clause'];
+  django.licenses = ['MIT OR Apache-2.0', 'GPL-2+'];
+  const bom = JSON.parse(renderReport(report, 'cyclonedx-json')) as Json;
+  assert.deepEqual(cycloneDxViolations(bom), []);
+  const byName = new Map(arr(bom.components).map((c) => [c.name, c.licenses]));
+  assert.deepEqual(byName.get('libssl3'), [{ license: { name: 'GPL-2+' } }, { license: { name: 'Expat' } }, { license: { id: 'Apache-2.0' } }]);
+  assert.deepEqual(byName.get('bash'), [{ license: { id: 'GPL-3.0-or-later' } }]);
+  assert.deepEqual(byName.get('lodash'), [{ expression: '(MIT OR Apache-2.0) AND BSD-3-Clause' }]);
+  assert.deepEqual(byName.get('Django'), [{ license: { name: 'MIT OR Apache-2.0' } }, { license: { name: 'GPL-2+' } }], 'no expression when one part is not SPDX');
+  const spdx = JSON.parse(renderReport(report, 'spdx-json')) as Json;
+  assert.deepEqual(checkSpdx23(spdx), []);
+  const pkgs = new Map(arr(spdx.packages).map((p) => [p.name, p]));
+  assert.equal(pkgs.get('libssl3')?.licenseDeclared, 'NOASSERTION');
+  assert.equal(pkgs.get('libssl3')?.licenseComments, 'declared by the package, not SPDX licence ids: GPL-2+, Expat');
+  assert.equal(pkgs.get('bash')?.licenseDeclared, 'GPL-3.0-or-later');
+  assert.equal(pkgs.get('lodash')?.licenseDeclared, '(MIT OR Apache-2.0) AND BSD-3-Clause');
+});
+
+test('a purl that is not one (from a foreign SBOM) is left out; unparsable advisory dates are left out', () => {
+  const report = richReport();
+  (report.packages[0] as Package).purl = 'not a purl';
+  const v = report.vulnerabilities[0] as Vulnerability;
+  v.published = 'last tuesday';
+  v.modified = '2024-01-02T03:04:05.123456Z';
+  const bom = JSON.parse(renderReport(report, 'cyclonedx-json')) as Json;
+  assert.deepEqual(cycloneDxViolations(bom), []);
+  assert.equal(arr(bom.components).find((c) => c.name === 'libssl3')?.purl, undefined);
+  const vuln = arr(bom.vulnerabilities).find((x) => x.id === v.id);
+  assert.equal(vuln?.published, undefined);
+  assert.equal(vuln?.updated, '2024-01-02T03:04:05.123Z');
+  const spdx = JSON.parse(renderReport(report, 'spdx-json')) as Json;
+  assert.deepEqual(checkSpdx23(spdx), []);
+  assert.equal(arr(spdx.packages).find((p) => p.name === 'libssl3')?.externalRefs, undefined);
 });
