@@ -1,12 +1,12 @@
 /**
  * ZIP reader benchmark (src/util/zip.ts): on big real archives (the largest jar of ~/.m2, the
- * JDK's src.zip, or PORTWARDEN_BENCH_ZIPS=a.jar,b.zip) and on a synthetic OSV-style `all.zip`
+ * JDK's src.zip, or PORTWARDEN_BENCH_ZIPS=a.jar,b.zip, or `none`) and on a synthetic OSV-style `all.zip`
  * (BENCH_ZIP_ENTRIES small JSON entries, default 100,000):
  *  - directory listing through a file source (what `db import` and `db update` do first),
  *  - reading and CRC-checking every entry through a file source (`db update` verification),
  *  - scanJavaArchive on the buffered archive (the Java analyzer), for jars.
  * With BENCH_ZIP_BASELINE=<git revision> the same cases also run against the reader of that
- * revision (extracted to a temporary directory), interleaved, for before/after figures.
+ * revision (extracted to a temporary directory), each case back to back, for before/after figures.
  * Run: npm run bench -- zip
  */
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { zipSync, strToU8, type Zippable } from 'fflate';
+import { buildZip, type BuildEntry } from '../test/util/zip-builder.ts';
 import { bestOf, envNumber, formatTiming, machineLine, MiB, type Timing } from './lib.ts';
 
 interface ZipApi {
@@ -74,13 +74,14 @@ function defaultArchives(): string[] {
   return out;
 }
 
+/** Zip64 past 65,535 entries, as Go's archive/zip writes OSV.dev's exports (fflate cannot). */
 function syntheticOsvZip(file: string, entries: number): void {
-  const files: Zippable = {};
+  const files: BuildEntry[] = [];
   for (let i = 0; i < entries; i++) {
     const record = { id: `SYNTH-${i}`, modified: '2024-01-01T00:00:00Z', summary: `synthetic advisory ${i}`, affected: [{ package: { ecosystem: 'npm', name: `pkg-${i % 5000}` }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: `1.${i % 40}.0` }] }] }] };
-    files[`SYNTH-${i}.json`] = strToU8(JSON.stringify(record));
+    files.push({ name: `SYNTH-${i}.json`, data: Buffer.from(JSON.stringify(record)) });
   }
-  writeFileSync(file, zipSync(files, { level: 6 }));
+  writeFileSync(file, buildZip(files, { zip64: entries > 0xffff }).bytes);
 }
 
 function readAll(zip: ZipApi, file: string): number {
@@ -115,8 +116,8 @@ try {
   }
   readers.push(await loadReader('current', repo));
 
-  const archives = (process.env.PORTWARDEN_BENCH_ZIPS ?? '').split(',').filter(Boolean);
-  if (archives.length === 0) archives.push(...defaultArchives());
+  const listed = process.env.PORTWARDEN_BENCH_ZIPS ?? '';
+  const archives = listed === '' ? defaultArchives() : listed === 'none' ? [] : listed.split(',');
   const synthetic = path.join(tmp, 'all.zip');
   const entries = envNumber('BENCH_ZIP_ENTRIES', 100_000);
   syntheticOsvZip(synthetic, entries);
