@@ -1,6 +1,7 @@
 /**
- * Read-only handle on the advisory index for matching: batched lookups by (ecosystem, name) with
- * parsed rows and record details cached, so matching thousands of packages parses each row once.
+ * Read-only handle on the advisory index for matching. Lookups read the compact match entries of
+ * each (ecosystem, name) in one row (vulndb/match-entries.ts); full affected rows and advisory
+ * details are read, in batches, only for the entries the pre-check lets through.
  */
 import type Database from 'better-sqlite3';
 import { normalizeEcosystem, normalizePackageName } from '../vulndb/names.ts';
@@ -12,12 +13,27 @@ export interface AffectedRow {
   /** Row id of the affected entry (stable within one snapshot). */
   row: number;
   rid: number;
-  /** The advisory's id (details are fetched only for matches). */
+  /** The advisory's id. */
   advisoryId: string;
   /** Normalised lookup keys. */
   ecosystem: string;
   name: string;
   data: StoredAffected;
+}
+
+/** An affected row read for evaluation, with its advisory's details (read in the same statement). */
+export interface AffectedRowWithDetail extends AffectedRow {
+  detail: AdvisoryDetail;
+}
+
+/**
+ * One affected row in compact form: `[rowId, …]` as laid out in vulndb/match-entries.ts. Read it
+ * with matcher/ranges `quickAffectedEntry`; `entry[0]` is the row id for `rows()`.
+ */
+export type MatchEntry = readonly unknown[];
+
+export function parseMatchEntries(text: string): MatchEntry[] {
+  return JSON.parse(text) as MatchEntry[];
 }
 
 /** Advisory details without `affected` (that lives in AffectedRow). */
@@ -28,39 +44,48 @@ export interface AdvisoryIndex {
   readonly snapshot: string;
   readonly builtAt: string;
   close(): void;
-  /** Affected rows for these package names in one ecosystem (names as inventories spell them; normalised here). */
-  lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRow[]>;
+  /**
+   * The compact entries of these package names in one ecosystem (names as inventories spell them;
+   * normalised here), as the JSON text of a MatchEntry[] per name with any: parsed by the caller when
+   * it needs them, so they die young instead of being held through a whole scan.
+   */
+  matchEntryText(ecosystem: string, names: readonly string[]): Map<string, string>;
+  /** Full affected rows by row id (batched), each with its advisory's details read in the same statement. */
+  rows(rowIds: readonly number[]): Map<number, AffectedRowWithDetail>;
+  /** Full affected rows for these package names in one ecosystem: matchEntryText, then rows. */
+  lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRowWithDetail[]>;
   advisory(rid: number): AdvisoryDetail;
-  /** Loads the details of many records at once (batched), so later advisory() calls hit the cache. */
-  prefetch?(rids: Iterable<number>): void;
   /** Record ids whose id or alias equals `id` (`CVE-2021-44228` → GHSA-…, DEBIAN-CVE-…). */
   ridsFor(id: string): number[];
 }
 
-const BATCH = 400;
+/** Names or row ids per statement; one prepared statement per batch length, reused. */
+const BATCH = 500;
+/**
+ * Read-only handles map the file instead of copying pages through SQLite's cache (the lookups of a
+ * fresh handle are page reads scattered over the file). 2 GiB is SQLite's default ceiling; files are
+ * replaced by rename, never truncated in place, so a mapping never loses its pages.
+ */
+const MMAP_BYTES = 2 ** 31 - 2 ** 16;
 
 class SqliteAdvisoryIndex implements AdvisoryIndex {
   readonly path: string;
   readonly snapshot: string;
   readonly builtAt: string;
   private readonly db: Database.Database;
-  private readonly rowCache = new Map<number, AffectedRow>();
-  private readonly detailCache = new Map<number, AdvisoryDetail>();
-  /** Raw (array) rows: one allocation fewer per row than objects, which matters at 25k rows per scan. */
-  private readonly lookupStatements = new Map<number, Database.Statement<string[], [number, number, string, string, string]>>();
-  /** (ecosystem, name) → rows; bounded so a long-running worker does not grow without limit. */
-  private readonly keyCache = new Map<string, AffectedRow[]>();
-  private static readonly KEY_CACHE_LIMIT = 200_000;
-  private readonly detailStmt: Database.Statement<[number], { id: string; detail: string; withdrawn: string | null }>;
+  private readonly entryStatements = new Map<number, Database.Statement<string[], [string, string]>>();
+  private readonly rowStatements = new Map<number, Database.Statement<number[], [number, number, string, string, string, string, string]>>();
+  private readonly detailStmt: Database.Statement<[number], { detail: string }>;
   private readonly aliasStmt: Database.Statement<[string, string], { rid: number }>;
 
   constructor(dbPath: string) {
     this.path = dbPath;
     this.db = openIndexDatabase(dbPath);
+    this.db.pragma(`mmap_size = ${MMAP_BYTES}`);
     const meta = new Map(this.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((r) => [r.key, r.value]));
     this.snapshot = meta.get('snapshot') ?? '';
     this.builtAt = meta.get('built_at') ?? '';
-    this.detailStmt = this.db.prepare('SELECT id, detail, withdrawn FROM advisories WHERE rid = ?');
+    this.detailStmt = this.db.prepare('SELECT detail FROM advisories WHERE rid = ?');
     this.aliasStmt = this.db.prepare('SELECT rid FROM advisories WHERE id = ? UNION SELECT rid FROM aliases WHERE alias = ?');
   }
 
@@ -68,19 +93,32 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     this.db.close();
   }
 
-  private statement(n: number) {
-    let stmt = this.lookupStatements.get(n);
+  private entryStatement(n: number) {
+    let stmt = this.entryStatements.get(n);
     if (!stmt) {
-      stmt = this.db.prepare(
-        `SELECT f.rowid AS row, f.rid, a.id, f.name, f.data FROM affected f JOIN advisories a ON a.rid = f.rid
-         WHERE f.ecosystem = ? AND f.name IN (${new Array(n).fill('?').join(',')})`,
-      ).raw(true) as unknown as Database.Statement<string[], [number, number, string, string, string]>;
-      this.lookupStatements.set(n, stmt);
+      stmt = this.db
+        .prepare(`SELECT name, entries FROM match_index WHERE ecosystem = ? AND name IN (${new Array(n).fill('?').join(',')})`)
+        .raw(true) as unknown as Database.Statement<string[], [string, string]>;
+      this.entryStatements.set(n, stmt);
     }
     return stmt;
   }
 
-  lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRow[]> {
+  private rowStatement(n: number) {
+    let stmt = this.rowStatements.get(n);
+    if (!stmt) {
+      stmt = this.db
+        .prepare(
+          `SELECT f.rowid, f.rid, a.id, f.ecosystem, f.name, f.data, a.detail FROM affected f JOIN advisories a ON a.rid = f.rid
+           WHERE f.rowid IN (${new Array(n).fill('?').join(',')})`,
+        )
+        .raw(true) as unknown as Database.Statement<number[], [number, number, string, string, string, string, string]>;
+      this.rowStatements.set(n, stmt);
+    }
+    return stmt;
+  }
+
+  matchEntryText(ecosystem: string, names: readonly string[]): Map<string, string> {
     const eco = normalizeEcosystem(ecosystem);
     const byKey = new Map<string, string[]>();
     for (const n of names) {
@@ -89,59 +127,46 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
       if (list) list.push(n);
       else byKey.set(key, [n]);
     }
-    const result = new Map<string, AffectedRow[]>();
-    const missing: string[] = [];
-    const give = (key: string, rows: AffectedRow[]) => {
-      if (rows.length) for (const original of byKey.get(key) ?? []) result.set(original, rows);
-    };
-    for (const key of byKey.keys()) {
-      const cached = this.keyCache.get(`${eco}\0${key}`);
-      if (cached) give(key, cached);
-      else missing.push(key);
-    }
-    if (this.keyCache.size + missing.length > SqliteAdvisoryIndex.KEY_CACHE_LIMIT) {
-      this.keyCache.clear();
-      this.rowCache.clear();
-    }
-    // Sorted names walk the (ecosystem, name) index in order: fewer page visits per batch.
-    missing.sort();
-    for (let i = 0; i < missing.length; i += BATCH) {
-      const batch = missing.slice(i, i + BATCH);
-      const found = new Map<string, AffectedRow[]>(batch.map((k) => [k, []]));
-      for (const [rowId, rid, advisoryId, name, data] of this.statement(batch.length).all(eco, ...batch)) {
-        let row = this.rowCache.get(rowId);
-        if (!row) {
-          row = { row: rowId, rid, advisoryId, ecosystem: eco, name, data: JSON.parse(data) as StoredAffected };
-          this.rowCache.set(rowId, row);
-        }
-        found.get(name)?.push(row);
-      }
-      for (const [key, rows] of found) {
-        this.keyCache.set(`${eco}\0${key}`, rows);
-        give(key, rows);
+    // Sorted names walk the (ecosystem, name) key in order: fewer page visits per batch.
+    const keys = [...byKey.keys()].sort();
+    const result = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const batch = keys.slice(i, i + BATCH);
+      for (const [name, entries] of this.entryStatement(batch.length).all(eco, ...batch)) {
+        for (const original of byKey.get(name) ?? []) result.set(original, entries);
       }
     }
     return result;
   }
 
-  advisory(rid: number): AdvisoryDetail {
-    let detail = this.detailCache.get(rid);
-    if (!detail) {
-      const r = this.detailStmt.get(rid);
-      if (!r) throw new Error(`advisory row ${rid} missing from ${this.path}`);
-      detail = JSON.parse(r.detail) as AdvisoryDetail;
-      this.detailCache.set(rid, detail);
+  rows(rowIds: readonly number[]): Map<number, AffectedRowWithDetail> {
+    const out = new Map<number, AffectedRowWithDetail>();
+    // No cache across calls: what one scan reads dies young instead of being copied by every GC.
+    const details = new Map<number, AdvisoryDetail>();
+    const ids = [...new Set(rowIds)].sort((a, b) => a - b);
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const batch = ids.slice(i, i + BATCH);
+      for (const [row, rid, advisoryId, ecosystem, name, data, detailJson] of this.rowStatement(batch.length).all(...batch)) {
+        let detail = details.get(rid);
+        if (!detail) details.set(rid, (detail = JSON.parse(detailJson) as AdvisoryDetail));
+        out.set(row, { row, rid, advisoryId, ecosystem, name, data: JSON.parse(data) as StoredAffected, detail });
+      }
     }
-    return detail;
+    return out;
   }
 
-  prefetch(rids: Iterable<number>): void {
-    const missing = [...new Set(rids)].filter((r) => !this.detailCache.has(r));
-    for (let i = 0; i < missing.length; i += BATCH) {
-      const batch = missing.slice(i, i + BATCH);
-      const stmt = this.db.prepare<number[], { rid: number; detail: string }>(`SELECT rid, detail FROM advisories WHERE rid IN (${batch.map(() => '?').join(',')})`);
-      for (const r of stmt.all(...batch)) this.detailCache.set(r.rid, JSON.parse(r.detail) as AdvisoryDetail);
-    }
+  lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRowWithDetail[]> {
+    const entries = new Map([...this.matchEntryText(ecosystem, names)].map(([name, text]) => [name, parseMatchEntries(text)]));
+    const rows = this.rows([...entries.values()].flatMap((list) => list.map((e) => e[0] as number)));
+    const out = new Map<string, AffectedRowWithDetail[]>();
+    for (const [name, list] of entries) out.set(name, list.map((e) => rows.get(e[0] as number) as AffectedRowWithDetail));
+    return out;
+  }
+
+  advisory(rid: number): AdvisoryDetail {
+    const text = this.detailStmt.get(rid)?.detail;
+    if (text === undefined) throw new Error(`advisory row ${rid} missing from ${this.path}`);
+    return JSON.parse(text) as AdvisoryDetail;
   }
 
   ridsFor(id: string): number[] {
@@ -151,7 +176,8 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
 
 /**
  * Opens the index read-only. Throws PortwardenError `db_missing` with
- * "no advisory database at PATH; run `portwarden db update` or `portwarden db import`" when absent.
+ * "no advisory database at PATH; run `portwarden db update` or `portwarden db import`" when absent,
+ * `db_schema` when the file was written by another index schema version.
  */
 export function openAdvisoryIndex(path: string): AdvisoryIndex {
   return new SqliteAdvisoryIndex(path);

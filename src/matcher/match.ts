@@ -7,14 +7,16 @@
 import type { OSInfo, Package } from '../model/inventory.ts';
 import type { FixStatus, MatchEvidence, Severity, Vulnerability } from '../model/report.ts';
 import { SEVERITIES } from '../model/report.ts';
-import { getScheme, schemeForEcosystem } from '../versions/index.ts';
+import { schemeForEcosystem } from '../versions/index.ts';
 import type { VersionScheme } from '../versions/types.ts';
 import { ecosystemBase, isOsEcosystem, normalizeEcosystem } from '../vulndb/names.ts';
+import { OSV_SEMVER, sortTag } from '../vulndb/match-entries.ts';
 import { cveIdsOf } from '../vulndb/osv.ts';
 import { selectSeverity } from '../vulndb/severity.ts';
-import type { AdvisoryDetail, AdvisoryIndex, AffectedRow } from './advisory-index.ts';
-import { evaluateAffected, quickAffected } from './ranges.ts';
-import type { RangeVerdict, SchemeChoice } from './ranges.ts';
+import { parseMatchEntries } from './advisory-index.ts';
+import type { AdvisoryDetail, AdvisoryIndex, AffectedRowWithDetail, MatchEntry } from './advisory-index.ts';
+import { evaluateAffected, quickAffectedEntry } from './ranges.ts';
+import type { PackedSchemeChoice, RangeVerdict } from './ranges.ts';
 
 export interface SchemeResolution {
   scheme: VersionScheme;
@@ -32,17 +34,6 @@ export interface MatchQuery {
   name: string;
   version: string;
   via: 'binary' | 'source';
-}
-
-/** SemVer ordering for OSV SEMVER ranges, tolerant of Go's `v` prefix and `v1.2` shorthands. */
-function semverRangeScheme(): VersionScheme {
-  const strict = getScheme('semver');
-  const tolerant = getScheme('go');
-  return {
-    id: 'semver',
-    isValid: (v) => strict.isValid(v) || tolerant.isValid(v),
-    compare: (a, b) => (strict.isValid(a) && strict.isValid(b) ? strict.compare(a, b) : tolerant.compare(a, b)),
-  };
 }
 
 /** Go toolchain versions appear as `go1.21.3`, `v1.21.3` or `1.21.3`; OSV's stdlib records use the bare form. */
@@ -93,7 +84,7 @@ export function queryFor(pkg: Package, os: OSInfo | undefined): MatchQuery | und
 }
 
 interface Evaluation {
-  row: AffectedRow;
+  row: AffectedRowWithDetail;
   verdict: RangeVerdict;
   confidence: 'high' | 'low';
   query: MatchQuery;
@@ -101,6 +92,8 @@ interface Evaluation {
 
 interface Hit extends Evaluation {
   detail: AdvisoryDetail;
+  /** cveIdsOf(detail), needed by grouping and by the template. */
+  cves: string[];
 }
 
 function fixStatusOf(hit: Evaluation): FixStatus {
@@ -125,12 +118,11 @@ function evidenceOf(hit: Evaluation): MatchEvidence {
 
 class Matcher {
   private readonly schemeFor: (ecosystem: string) => SchemeResolution;
-  private readonly semver = semverRangeScheme();
   private readonly schemeCache = new Map<string, SchemeResolution>();
   /** One SchemeChoice per ecosystem instead of one per (package, row) pair. */
-  private readonly choiceCache = new Map<string, SchemeChoice>();
+  private readonly choiceCache = new Map<string, PackedSchemeChoice>();
 
-  constructor(private readonly index: AdvisoryIndex, options: MatchOptions) {
+  constructor(options: MatchOptions) {
     this.schemeFor = options.schemeFor ?? schemeForEcosystem;
   }
 
@@ -143,17 +135,18 @@ class Matcher {
     return s;
   }
 
-  private choice(ecosystem: string): SchemeChoice {
+  private choice(ecosystem: string): PackedSchemeChoice {
     let c = this.choiceCache.get(ecosystem);
     if (!c) {
-      c = { ecosystem: this.scheme(ecosystem).scheme, semver: this.semver };
+      const scheme = this.scheme(ecosystem).scheme;
+      c = { ecosystem: scheme, semver: OSV_SEMVER, ecosystemTag: sortTag(scheme), semverTag: sortTag(OSV_SEMVER) };
       this.choiceCache.set(ecosystem, c);
     }
     return c;
   }
 
   /** `trace: false` skips building evidence text (most rows do not match; callers re-run with trace for those that do). */
-  evaluate(query: MatchQuery, row: AffectedRow, trace = true): Evaluation {
+  evaluate(query: MatchQuery, row: AffectedRowWithDetail, trace = true): Evaluation {
     const resolution = this.scheme(query.ecosystem);
     const verdict = evaluateAffected(query.version, row.data, this.choice(query.ecosystem), trace);
     const onlySemver = verdict.schemes.length > 0 && verdict.schemes.every((s) => s === 'semver');
@@ -161,18 +154,19 @@ class Matcher {
     return { row, verdict, confidence, query };
   }
 
-  quick(query: MatchQuery, row: AffectedRow): boolean | undefined {
-    return quickAffected(query.version, row.data, this.choice(query.ecosystem));
+  /** The pre-check on a compact entry: false means the full evaluation would find nothing to report. */
+  quick(query: MatchQuery, entry: MatchEntry): boolean | undefined {
+    return quickAffectedEntry(query.version, entry, this.choice(query.ecosystem));
   }
 
-  /** Details are read only for matches: most rows a package meets do not affect it. */
   hit(evaluation: Evaluation): Hit {
-    return { ...evaluation, detail: this.index.advisory(evaluation.row.rid) };
+    const detail = evaluation.row.detail;
+    return { row: evaluation.row, verdict: evaluation.verdict, confidence: evaluation.confidence, query: evaluation.query, detail, cves: cveIdsOf(detail) };
   }
 }
 
 /** Batched lookups: one query per ecosystem and batch of names. */
-function lookupAll(index: AdvisoryIndex, queries: MatchQuery[][]): Map<string, Map<string, AffectedRow[]>> {
+function lookupAll(index: AdvisoryIndex, queries: MatchQuery[][]): Map<string, Map<string, string>> {
   const byEcosystem = new Map<string, Set<string>>();
   for (const list of queries) {
     for (const q of list) {
@@ -181,8 +175,8 @@ function lookupAll(index: AdvisoryIndex, queries: MatchQuery[][]): Map<string, M
       set.add(q.name);
     }
   }
-  const out = new Map<string, Map<string, AffectedRow[]>>();
-  for (const [eco, names] of byEcosystem) out.set(eco, index.lookup(eco, [...names]));
+  const out = new Map<string, Map<string, string>>();
+  for (const [eco, names] of byEcosystem) out.set(eco, index.matchEntryText(eco, [...names]));
   return out;
 }
 
@@ -207,7 +201,7 @@ function groupHits(hits: Hit[]): Group[] {
   };
   const pending: Hit[] = [];
   for (const hit of hits) {
-    const cves = cveIdsOf(hit.detail);
+    const cves = hit.cves;
     if (cves.length === 0) {
       pending.push(hit);
       continue;
@@ -293,7 +287,7 @@ function buildTemplate(group: Group, scheme: VersionScheme, ecosystem: string): 
   let modified: string | undefined;
   for (const hit of hits) {
     const d = hit.detail;
-    const cves = cveIdsOf(d);
+    const cves = hit.cves;
     for (const id of [d.id, ...(d.aliases ?? []), ...(d.upstream ?? [])]) {
       if (id === primary) continue;
       // A record covering several CVEs is split; its other CVEs are other findings, not aliases.
@@ -350,6 +344,23 @@ function buildTemplate(group: Group, scheme: VersionScheme, ecosystem: string): 
   return vuln;
 }
 
+/** A row the pre-check let through, and the lookup that found it. */
+interface Candidate {
+  query: MatchQuery;
+  row: number;
+}
+
+interface PendingKey {
+  key: string;
+  /** The first package with this key (named in warnings). */
+  pkg: Package;
+  ecosystem: string;
+  candidates: Candidate[];
+}
+
+/** Candidate rows per pass-2 chunk: large enough for few statements, small enough to die young. */
+const CHUNK_ROWS = 1_000;
+
 const SEVERITY_ORDER = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));
 
 /**
@@ -363,61 +374,148 @@ export function matchPackages(
   index: AdvisoryIndex,
   options: MatchOptions = {},
 ): { vulnerabilities: Vulnerability[]; warnings: string[] } {
-  const matcher = new Matcher(index, options);
-  const queries = packages.map((p) => queriesFor(p, os));
-  const found = lookupAll(index, queries);
-  const vulnerabilities: Vulnerability[] = [];
+  const matcher = new Matcher(options);
   const warnings = new Set<string>();
-  // The same (ecosystem, name, version) recurs across layers and lockfiles: evaluate it once.
-  const keys: (string | undefined)[] = [];
-  const evaluationsByKey = new Map<string, { ecosystem: string; evaluations: Evaluation[] }>();
-  for (const [i, pkg] of packages.entries()) {
-    const list = queries[i] ?? [];
-    if (!list.some((q) => found.get(q.ecosystem)?.get(q.name)?.length)) {
-      keys.push(undefined);
-      continue;
-    }
-    const key = list.map((q) => `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}`).join('\n');
-    keys.push(key);
-    if (evaluationsByKey.has(key)) continue;
-    const evaluations: Evaluation[] = [];
-    const seenRows = new Set<number>();
-    for (const query of list) {
-      for (const row of found.get(query.ecosystem)?.get(query.name) ?? []) {
-        if (seenRows.has(row.row)) continue;
-        seenRows.add(row.row);
-        if (matcher.quick(query, row) === false) continue;
+  // The same (ecosystem, name, version) recurs across layers and lockfiles: evaluate it once per key.
+  const { keys, pending } = preCheck(packages, os, index, matcher);
+  const templatesByKey = new Map<string, FindingTemplate[]>();
+  // Pass 2, in chunks of keys: full rows and details of the candidates (batched reads), the full
+  // evaluation with evidence, one template set per key. Chunks keep what is read short-lived.
+  let chunk: PendingKey[] = [];
+  let chunkRows = 0;
+  const flush = () => {
+    const rowIds: number[] = [];
+    for (const p of chunk) for (const c of p.candidates) rowIds.push(c.row);
+    const rows = index.rows(rowIds);
+    for (const { key, pkg, ecosystem, candidates } of chunk) {
+      const hits: Hit[] = [];
+      for (const { query, row: rowId } of candidates) {
+        const row = rows.get(rowId);
+        if (!row) throw new Error(`affected row ${rowId} missing from ${index.path}`);
         const evaluation = matcher.evaluate(query, row, true);
         for (const p of evaluation.verdict.problems) warnings.add(`${pkg.name}@${pkg.version} vs ${row.advisoryId}: ${p}`);
         if (!evaluation.verdict.affected) continue;
         if (evaluation.confidence === 'low') warnings.add(`${pkg.name}@${pkg.version} (${query.ecosystem}) matched ${row.advisoryId} with the generic version scheme (low confidence)`);
-        evaluations.push(evaluation);
+        hits.push(matcher.hit(evaluation));
+      }
+      if (hits.length === 0) continue;
+      const scheme = matcher.scheme(ecosystem).scheme;
+      const templates = groupHits(hits).map((g) => buildTemplate(g, scheme, ecosystem));
+      templatesByKey.set(key, templates.sort(bySeverityThenId));
+    }
+    chunk = [];
+    chunkRows = 0;
+  };
+  for (const p of pending) {
+    chunk.push(p);
+    chunkRows += p.candidates.length;
+    if (chunkRows >= CHUNK_ROWS) flush();
+  }
+  if (chunk.length) flush();
+  return { vulnerabilities: findingsInOrder(packages, keys, templatesByKey), warnings: [...warnings] };
+}
+
+/**
+ * Pass 1, on compact entries: each distinct key's rows that could affect it (most rows fall out
+ * here). `keys[i]` is package i's key, undefined when no advisory names it.
+ */
+function preCheck(packages: Package[], os: OSInfo | undefined, index: AdvisoryIndex, matcher: Matcher): { keys: (string | undefined)[]; pending: PendingKey[] } {
+  const queries = packages.map((p) => queriesFor(p, os));
+  const found = lookupAll(index, queries);
+  const keys: (string | undefined)[] = [];
+  const seenKeys = new Set<string>();
+  const pending: PendingKey[] = [];
+  for (let i = 0; i < packages.length; i++) {
+    const list = queries[i] as MatchQuery[];
+    let named = false;
+    for (const q of list) named ||= found.get(q.ecosystem)?.has(q.name) === true;
+    if (!named) {
+      keys.push(undefined);
+      continue;
+    }
+    let key = '';
+    for (const q of list) key += `${key ? '\n' : ''}${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}`;
+    keys.push(key);
+    if (seenKeys.has(key)) continue;
+    seenKeys.add(key);
+    const candidates: Candidate[] = [];
+    const seenRows = new Set<number>();
+    for (const query of list) {
+      const text = found.get(query.ecosystem)?.get(query.name);
+      if (text === undefined) continue;
+      for (const entry of parseMatchEntries(text)) {
+        const row = entry[0] as number;
+        if (seenRows.has(row)) continue;
+        seenRows.add(row);
+        if (matcher.quick(query, entry) !== false) candidates.push({ query, row });
       }
     }
-    evaluationsByKey.set(key, { ecosystem: (list[0] as MatchQuery).ecosystem, evaluations });
+    if (candidates.length) pending.push({ key, pkg: packages[i] as Package, ecosystem: (list[0] as MatchQuery).ecosystem, candidates });
   }
-  // Details for every matched record in a few batched reads, then one template set per key.
-  index.prefetch?.([...evaluationsByKey.values()].flatMap((e) => e.evaluations.map((x) => x.row.rid)));
-  const templatesByKey = new Map<string, FindingTemplate[]>();
-  for (const [key, { ecosystem, evaluations }] of evaluationsByKey) {
-    const scheme = matcher.scheme(ecosystem).scheme;
-    templatesByKey.set(key, evaluations.length ? groupHits(evaluations.map((e) => matcher.hit(e))).map((g) => buildTemplate(g, scheme, ecosystem)) : []);
-  }
-  for (const [i, pkg] of packages.entries()) {
+  return { keys, pending };
+}
+
+// Code-unit order, not localeCompare: stable across locales and ~50x cheaper on large result sets.
+function compareText(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function bySeverityThenId(a: FindingTemplate, b: FindingTemplate): number {
+  return (SEVERITY_ORDER.get(a.severity) ?? 9) - (SEVERITY_ORDER.get(b.severity) ?? 9) || compareText(a.id, b.id);
+}
+
+function byNameThenVersion(a: Package, b: Package): number {
+  return compareText(a.name, b.name) || compareText(a.version, b.version);
+}
+
+/**
+ * Findings sorted by package name, version, severity, id — stably, i.e. exactly what sorting every
+ * finding would give — without sorting every finding: packages are sorted, and each key's templates
+ * were sorted once. Packages with the same name and version and the same key (one library found in
+ * 100 layers) interleave template by template; different keys under one name and version are merged
+ * by a stable sort of just their findings.
+ */
+function findingsInOrder(packages: Package[], keys: (string | undefined)[], templatesByKey: Map<string, FindingTemplate[]>): Vulnerability[] {
+  const withFindings: { pkg: Package; templates: FindingTemplate[] }[] = [];
+  for (let i = 0; i < packages.length; i++) {
     const key = keys[i];
-    if (key === undefined) continue;
-    for (const template of templatesByKey.get(key) ?? []) vulnerabilities.push(instantiate(template, pkg));
+    const templates = key === undefined ? undefined : templatesByKey.get(key);
+    if (templates) withFindings.push({ pkg: packages[i] as Package, templates });
   }
-  // Code-unit order, not localeCompare: stable across locales and ~50x cheaper on large result sets.
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  vulnerabilities.sort(
-    (a, b) =>
-      cmp(a.package_name, b.package_name) ||
-      cmp(a.installed_version, b.installed_version) ||
-      (SEVERITY_ORDER.get(a.severity) ?? 9) - (SEVERITY_ORDER.get(b.severity) ?? 9) ||
-      cmp(a.id, b.id),
-  );
-  return { vulnerabilities, warnings: [...warnings] };
+  withFindings.sort((a, b) => byNameThenVersion(a.pkg, b.pkg));
+  const out: Vulnerability[] = [];
+  for (let start = 0; start < withFindings.length; ) {
+    const first = withFindings[start] as (typeof withFindings)[number];
+    let end = start + 1;
+    let sameTemplates = true;
+    while (end < withFindings.length && byNameThenVersion(first.pkg, (withFindings[end] as (typeof withFindings)[number]).pkg) === 0) {
+      sameTemplates &&= (withFindings[end] as (typeof withFindings)[number]).templates === first.templates;
+      end++;
+    }
+    if (sameTemplates) {
+      // Runs of templates that tie on (severity, id) keep package-then-template order, as a stable sort would.
+      const templates = first.templates;
+      for (let t = 0; t < templates.length; ) {
+        let runEnd = t + 1;
+        while (runEnd < templates.length && bySeverityThenId(templates[t] as FindingTemplate, templates[runEnd] as FindingTemplate) === 0) runEnd++;
+        for (let j = start; j < end; j++) {
+          const pkg = (withFindings[j] as (typeof withFindings)[number]).pkg;
+          for (let r = t; r < runEnd; r++) out.push(instantiate(templates[r] as FindingTemplate, pkg));
+        }
+        t = runEnd;
+      }
+    } else {
+      const group: Vulnerability[] = [];
+      for (let j = start; j < end; j++) {
+        const { pkg, templates } = withFindings[j] as (typeof withFindings)[number];
+        for (const template of templates) group.push(instantiate(template, pkg));
+      }
+      group.sort(bySeverityThenId);
+      for (const v of group) out.push(v);
+    }
+    start = end;
+  }
+  return out;
 }
 
 /** One advisory entry considered for `explain`: affected or not, and the evidence either way. */
@@ -458,7 +556,7 @@ export function explainMatch(pkg: Package, os: OSInfo | undefined, index: Adviso
   result.query = first;
   result.queries = queries;
   const wanted = new Set(index.ridsFor(id));
-  const matcher = new Matcher(index, options);
+  const matcher = new Matcher(options);
   const seenRows = new Set<number>();
   for (const query of queries) {
     for (const row of index.lookup(query.ecosystem, [query.name]).get(query.name) ?? []) {

@@ -6,6 +6,8 @@
  * whatever the ecosystem; GIT ranges never reach here (the index drops them).
  */
 import type { VersionScheme } from '../versions/types.ts';
+import { EVENT_KIND, RANGE_TYPE, flattenEvents, isZeroEvent as isZero, sortEvents } from '../vulndb/match-entries.ts';
+import type { FlatEvent } from '../vulndb/match-entries.ts';
 import type { OsvEvent } from '../vulndb/osv.ts';
 
 export interface RangeInput {
@@ -38,55 +40,24 @@ export interface SchemeChoice {
   semver: VersionScheme;
 }
 
-type EventKind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
-interface FlatEvent {
-  kind: EventKind;
-  version: string;
-}
-
-function flatten(events: OsvEvent[]): FlatEvent[] {
-  const out: FlatEvent[] = [];
-  for (const e of events) {
-    if (e.introduced !== undefined) out.push({ kind: 'introduced', version: e.introduced });
-    else if (e.fixed !== undefined) out.push({ kind: 'fixed', version: e.fixed });
-    else if (e.last_affected !== undefined) out.push({ kind: 'last_affected', version: e.last_affected });
-    else if (e.limit !== undefined) out.push({ kind: 'limit', version: e.limit });
-  }
-  return out;
-}
-
-/** `introduced: "0"` means "from the first version", whatever the scheme thinks of the string `0`. */
-function isZero(e: FlatEvent): boolean {
-  return e.kind === 'introduced' && e.version === '0';
-}
-
 function hasLimit(events: FlatEvent[]): boolean {
   for (const e of events) if (e.kind === 'limit') return true;
   return false;
 }
 
-/** Sorted events per range and scheme: the same advisory rows are evaluated for many packages. */
-const sortedCache = new WeakMap<RangeInput, Map<string, FlatEvent[]>>();
+/**
+ * Events in evaluation order. Not cached: rows are read per scan and evaluated once per package
+ * key, and a WeakMap keyed by short-lived rows costs the garbage collector more than the sort.
+ */
 function sortedEvents(range: RangeInput, scheme: VersionScheme): FlatEvent[] {
-  let byScheme = sortedCache.get(range);
-  if (!byScheme) sortedCache.set(range, (byScheme = new Map()));
-  let sorted = byScheme.get(scheme.id);
-  if (!sorted) {
-    sorted = flatten(range.events).sort((a, b) => {
-      if (isZero(a)) return isZero(b) ? 0 : -1;
-      if (isZero(b)) return 1;
-      return scheme.compare(a.version, b.version);
-    });
-    byScheme.set(scheme.id, sorted);
-  }
-  return sorted;
+  return sortEvents(flattenEvents(range.events), scheme);
 }
 
 /** Human text of one range: `>=1.0.0, <1.2.3` pairs joined by ` || `. */
 export function describeRange(events: OsvEvent[]): string {
   const parts: string[] = [];
   let open: string | undefined;
-  for (const e of flatten(events)) {
+  for (const e of flattenEvents(events)) {
     if (e.kind === 'introduced') {
       if (open !== undefined) parts.push(open);
       open = `>=${e.version}`;
@@ -181,7 +152,7 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
     // evaluated: otherwise the ranges already decided, and the list (derived from them, plus GIT-tag
     // versions spelled as published) only adds exact spellings. Scanning long lists per package is costly.
     const rangesDecided = used.size > 0;
-    const exact = versionSet(entry.versions).has(version) || (!rangesDecided && entry.versions.some((v) => {
+    const exact = entry.versions.includes(version) || (!rangesDecided && entry.versions.some((v) => {
       try {
         return schemes.ecosystem.isValid(v) && schemes.ecosystem.isValid(version) && schemes.ecosystem.compare(v, version) === 0;
       } catch {
@@ -234,17 +205,10 @@ export function quickAffected(version: string, entry: AffectedInput, schemes: Sc
     }
   }
   if (entry.versions?.length) {
-    if (versionSet(entry.versions).has(version)) return true;
+    if (entry.versions.includes(version)) return true;
     if (!evaluated) return undefined;
   }
   return false;
-}
-
-const versionSets = new WeakMap<string[], Set<string>>();
-function versionSet(list: string[]): Set<string> {
-  let set = versionSets.get(list);
-  if (!set) versionSets.set(list, (set = new Set(list)));
-  return set;
 }
 
 function lowestFixAbove(version: string, ranges: RangeInput[], schemes: SchemeChoice): string | null {
@@ -261,4 +225,71 @@ function lowestFixAbove(version: string, ranges: RangeInput[], schemes: SchemeCh
     }
   }
   return best;
+}
+
+/** SchemeChoice plus the sort tags (vulndb/match-entries `sortTag`) of its two schemes. */
+export interface PackedSchemeChoice extends SchemeChoice {
+  /** undefined: stored event orders cannot be trusted for this scheme; every row takes the full path. */
+  ecosystemTag: string | undefined;
+  semverTag: string | undefined;
+}
+
+/**
+ * quickAffected on a compact index entry (vulndb/match-entries.ts) instead of the row's JSON: the same
+ * verdict from the same comparisons in the same order, without parsing or allocating per row.
+ * `undefined` also when the stored entry cannot decide (events stored unsorted or sorted by another
+ * scheme, a listed version containing a newline): the caller then evaluates the full row.
+ */
+export function quickAffectedEntry(version: string, entry: readonly unknown[], schemes: PackedSchemeChoice): boolean | undefined {
+  const rangeCount = entry[1] as number;
+  let at = 2;
+  let evaluated = false;
+  for (let r = 0; r < rangeCount; r++) {
+    const semver = entry[at] === RANGE_TYPE.SEMVER;
+    const tag = entry[at + 1];
+    const count = entry[at + 2] as number;
+    at += 3;
+    if (tag === '' || tag !== (semver ? schemes.semverTag : schemes.ecosystemTag)) return undefined;
+    const scheme = semver ? schemes.semver : schemes.ecosystem;
+    const end = at + 2 * count;
+    let affected = false;
+    let limited = false;
+    try {
+      // The walk of evaluateRange, on events stored in sorted order.
+      for (let i = at; i < end; i += 2) {
+        const kind = entry[i];
+        const v = entry[i + 1] as string;
+        if (kind === EVENT_KIND.limit) continue;
+        if (kind === EVENT_KIND.introduced && v === '0') {
+          affected = true;
+          continue;
+        }
+        const c = scheme.compare(version, v);
+        if (kind === EVENT_KIND.introduced) {
+          if (c >= 0) affected = true;
+        } else if (kind === EVENT_KIND.fixed) {
+          if (c >= 0) affected = false;
+          else break;
+        } else if (c > 0) affected = false;
+        else break;
+        if (c < 0) break;
+      }
+      for (let i = at; i < end && !limited; i += 2) limited = entry[i] === EVENT_KIND.limit;
+      if (affected && limited) {
+        let below = false;
+        for (let i = at; i < end && !below; i += 2) below = entry[i] === EVENT_KIND.limit && scheme.compare(version, entry[i + 1] as string) < 0;
+        if (!below) affected = false;
+      }
+    } catch {
+      return undefined;
+    }
+    if (affected) return true;
+    evaluated = true;
+    at = end;
+  }
+  const versions = entry[at];
+  if (versions === '') return false;
+  if (typeof versions !== 'string') return undefined;
+  if (versions.includes(`\n${version}\n`)) return true;
+  return evaluated ? false : undefined;
 }

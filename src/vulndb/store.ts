@@ -10,10 +10,16 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PortwardenError } from '../util/errors.ts';
 import { normalizeEcosystem, normalizePackageName } from './names.ts';
+import { encodeMatchEntry } from './match-entries.ts';
 import { cveIdsOf } from './osv.ts';
 import type { OsvEvent, OsvRecord } from './osv.ts';
 
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of the index file layout. 2: compact match entries (`affected.match`, `match_index`, see
+ * match-entries.ts) replace the (ecosystem, name) index on `affected`. A reader refuses any other
+ * version; a merge import upgrades a version-1 base in its copy (upgradeFromV1).
+ */
+export const SCHEMA_VERSION = 2;
 
 /** `$PORTWARDEN_HOME/db/advisories.db`, PORTWARDEN_HOME defaulting to ~/.portwarden. */
 export function defaultDbPath(): string {
@@ -31,16 +37,22 @@ CREATE TABLE advisories (
   rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, modified TEXT NOT NULL,
   withdrawn TEXT, detail TEXT NOT NULL
 );
-CREATE TABLE affected (rid INTEGER NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE affected (rid INTEGER NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, match TEXT NOT NULL);
 CREATE TABLE aliases (alias TEXT NOT NULL, rid INTEGER NOT NULL);
 CREATE INDEX affected_rid ON affected (rid);
 CREATE INDEX aliases_rid ON aliases (rid);
 `;
-// The lookup indexes are created after the bulk load (building once beats maintaining per insert);
-// the rid indexes exist from the start because replacing a record deletes by rid.
+// The lookup structures are built after the bulk load (building once beats maintaining per insert);
+// the rid indexes exist from the start because replacing a record deletes by rid. `match_index`
+// holds, per (ecosystem, name), the JSON array of the `match` entries of its rows in row order, each
+// prefixed with its row id: matching reads one row per package name (match-entries.ts).
 const INDEXES = `
-CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, name);
 CREATE INDEX IF NOT EXISTS aliases_alias ON aliases (alias);
+DROP TABLE IF EXISTS match_index;
+CREATE TABLE match_index (ecosystem TEXT NOT NULL, name TEXT NOT NULL, entries TEXT NOT NULL, PRIMARY KEY (ecosystem, name)) WITHOUT ROWID;
+INSERT INTO match_index (ecosystem, name, entries)
+  SELECT ecosystem, name, '[' || group_concat('[' || rowid || ',' || match || ']', ',' ORDER BY rowid) || ']'
+  FROM affected GROUP BY ecosystem, name ORDER BY ecosystem, name;
 `;
 
 /** What one affected row stores: everything range evaluation and evidence need, nothing else. */
@@ -91,7 +103,7 @@ export class IndexBuilder {
     updateAdvisory: Database.Statement<[string, string, string | null, string, number]>;
     deleteAffected: Database.Statement<[number]>;
     deleteAffectedPkg: Database.Statement<[number, string, string]>;
-    insertAffected: Database.Statement<[number, string, string, string]>;
+    insertAffected: Database.Statement<[number, string, string, string, string]>;
     deleteAliases: Database.Statement<[number]>;
     insertAlias: Database.Statement<[string, number]>;
     aliasesOf: Database.Statement<[number], { alias: string }>;
@@ -112,11 +124,15 @@ export class IndexBuilder {
     this.db.pragma('temp_store = MEMORY');
     if (fresh) this.db.exec(SCHEMA);
     else {
-      const version = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get();
-      if (Number(version?.value) !== SCHEMA_VERSION) {
+      const version = Number(this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value);
+      if (version === 1) upgradeFromV1(this.db);
+      else if (version !== SCHEMA_VERSION) {
         this.db.close();
         rmSync(this.tempPath, { force: true });
-        throw new PortwardenError('db_schema', `advisory database ${options.base} has schema ${version?.value ?? '?'}, expected ${SCHEMA_VERSION}; rebuild it with --replace`);
+        throw new PortwardenError(
+          'db_schema',
+          `advisory database ${options.base} has index schema ${Number.isNaN(version) ? '?' : version}, this build writes ${SCHEMA_VERSION}; rebuild it with \`portwarden db import --replace\``,
+        );
       }
     }
     this.stmts = {
@@ -125,7 +141,7 @@ export class IndexBuilder {
       updateAdvisory: this.db.prepare('UPDATE advisories SET source = ?, modified = ?, withdrawn = ?, detail = ? WHERE rid = ?'),
       deleteAffected: this.db.prepare('DELETE FROM affected WHERE rid = ?'),
       deleteAffectedPkg: this.db.prepare('DELETE FROM affected WHERE rid = ? AND ecosystem = ? AND name = ?'),
-      insertAffected: this.db.prepare('INSERT INTO affected (rid, ecosystem, name, data) VALUES (?, ?, ?, ?)'),
+      insertAffected: this.db.prepare('INSERT INTO affected (rid, ecosystem, name, data, match) VALUES (?, ?, ?, ?, ?)'),
       deleteAliases: this.db.prepare('DELETE FROM aliases WHERE rid = ?'),
       insertAlias: this.db.prepare('INSERT INTO aliases (alias, rid) VALUES (?, ?)'),
       aliasesOf: this.db.prepare('SELECT alias FROM aliases WHERE rid = ?'),
@@ -177,7 +193,8 @@ export class IndexBuilder {
         if (a.database_specific) stored.database_specific = a.database_specific;
         if (a.severity) stored.severity = a.severity;
         if (!stored.ranges && !stored.versions) continue; // GIT-only entries cannot match a package version
-        this.stmts.insertAffected.run(rid, normalizeEcosystem(a.package.ecosystem), normalizePackageName(a.package.ecosystem, a.package.name), JSON.stringify(stored));
+        const ecosystem = normalizeEcosystem(a.package.ecosystem);
+        this.stmts.insertAffected.run(rid, ecosystem, normalizePackageName(a.package.ecosystem, a.package.name), JSON.stringify(stored), encodeMatchEntry(stored, ecosystem));
       }
     }
     return outcome;
@@ -214,7 +231,7 @@ export class IndexBuilder {
   commit(): BuildResult {
     if (this.finished) throw new Error('index builder already finished');
     this.db.exec('COMMIT');
-    this.db.exec(INDEXES);
+    this.db.exec(`BEGIN; ${INDEXES}; COMMIT`);
     // Snapshot id = content hash, so two builds from the same data get the same id.
     const hash = createHash('sha256');
     let advisories = 0;
@@ -249,6 +266,23 @@ export class IndexBuilder {
   }
 }
 
+/**
+ * Schema 1 → 2 inside a builder's private copy: the match entries are computed from each row's stored
+ * JSON (what an import would have written), and the (ecosystem, name) index gives way to
+ * `match_index`, which commit() builds. Records imported earlier are kept, so `db update` and a
+ * merge `db import` work on an index written by an older build.
+ */
+function upgradeFromV1(db: Database.Database): void {
+  db.function('portwarden_match_entry', { deterministic: true }, (ecosystem: unknown, data: unknown) =>
+    encodeMatchEntry(JSON.parse(String(data)) as StoredAffected, String(ecosystem)),
+  );
+  db.exec(`
+    DROP INDEX IF EXISTS affected_lookup;
+    ALTER TABLE affected ADD COLUMN match TEXT NOT NULL DEFAULT '';
+    UPDATE affected SET match = portwarden_match_entry(ecosystem, data);
+  `);
+}
+
 export function missingDbError(dbPath: string): PortwardenError {
   return new PortwardenError('db_missing', `no advisory database at ${dbPath}; run \`portwarden db update\` or \`portwarden db import\``);
 }
@@ -264,8 +298,13 @@ export function openIndexDatabase(dbPath: string): Database.Database {
   }
   try {
     const version = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get();
-    if (Number(version?.value) !== SCHEMA_VERSION) {
-      throw new PortwardenError('db_schema', `advisory database ${dbPath} has schema ${version?.value ?? '?'}, this build reads ${SCHEMA_VERSION}; run \`portwarden db update\``);
+    const found = Number(version?.value);
+    if (found !== SCHEMA_VERSION) {
+      const why = found < SCHEMA_VERSION ? 'was built by an older Portwarden' : Number.isNaN(found) ? 'has no index schema version' : 'was built by a newer Portwarden';
+      throw new PortwardenError(
+        'db_schema',
+        `advisory database ${dbPath} ${why} (index schema ${Number.isNaN(found) ? '?' : found}, this build reads ${SCHEMA_VERSION}); re-run \`portwarden db update\` or \`portwarden db import\` to rebuild it`,
+      );
     }
   } catch (err) {
     db.close();

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT, haveSharedData, sharedData } from '../helpers/shared-data.ts';
 import { tempDir } from './helpers.ts';
+import { SCHEMA_VERSION } from '../../src/vulndb/store.ts';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'portwarden.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
@@ -29,7 +30,7 @@ describe('portwarden db CLI', () => {
     const st = cli(['db', 'status', '--db', db, '--format', 'json']);
     assert.equal(st.code, 0, st.stderr);
     const status = JSON.parse(st.stdout) as { snapshot: string; schemaVersion: number; sources: { name: string; records: number }[]; ecosystems: { ecosystem: string }[]; withdrawn: number };
-    assert.equal(status.schemaVersion, 1);
+    assert.equal(status.schemaVersion, SCHEMA_VERSION);
     assert.equal(status.sources[0]?.records, 20);
     assert.equal(status.withdrawn, 1);
     assert.ok(status.ecosystems.some((e) => e.ecosystem === 'Go'));

@@ -7,7 +7,7 @@ import { zipSync, strToU8 } from 'fflate';
 import Database from 'better-sqlite3';
 import { importAdvisories } from '../../src/vulndb/import.ts';
 import type { ImportSummary } from '../../src/vulndb/import.ts';
-import { readDbStatus, openIndexDatabase } from '../../src/vulndb/store.ts';
+import { SCHEMA_VERSION, readDbStatus, openIndexDatabase } from '../../src/vulndb/store.ts';
 import { openAdvisoryIndex, matchPackages } from '../../src/matcher/index.ts';
 import { PortwardenError } from '../../src/util/errors.ts';
 import { haveSharedData } from '../helpers/shared-data.ts';
@@ -44,7 +44,7 @@ describe('import of all staged advisory data', () => {
   test('status reports schema, snapshot, sources and per-ecosystem counts', (t) => {
     if (!summary) return t.skip('import did not run');
     const status = readDbStatus(summary.path);
-    assert.equal(status.schemaVersion, 1);
+    assert.equal(status.schemaVersion, SCHEMA_VERSION);
     assert.equal(status.snapshot, summary.snapshot);
     assert.match(status.snapshot, /^[0-9a-f]{16}$/);
     assert.equal(status.sources.length, 2);
