@@ -67,6 +67,16 @@ describe('zip reader: well-formed archives', () => {
     assert.equal(view.buffer, built.bytes.buffer);
   });
 
+  test('a record between the directory and the end record is not mistaken for a prefix', () => {
+    const built = buildZip(SAMPLE);
+    // A digital-signature record (header 0x05054b50, length, data) where APPNOTE allows one.
+    const signature = Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x05, 4, 0]), Buffer.from('sig!')]);
+    const bytes = Buffer.concat([built.bytes.subarray(0, built.eocd), signature, built.bytes.subarray(built.eocd)]);
+    const dir = readZipDirectory(bytes);
+    assert.equal(dir.prefix, 0);
+    assert.deepEqual(dir.entries.map((e) => readZipEntry(bytes, e, 1 << 20).length), SAMPLE.map((e) => e.data.length));
+  });
+
   test('archives written by fflate, and an empty one', () => {
     const z = zipSync({ 'a.json': text('{"id":"X"}'), 'b/c.json': [text('x'.repeat(5000)), { level: 9 }] });
     assert.deepEqual(listZipEntries(z).map((e) => readZipEntry(z, e, 1 << 20).toString()), ['{"id":"X"}', 'x'.repeat(5000)]);
