@@ -5,29 +5,16 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { REPO_ROOT } from '../helpers/shared-data.ts';
+import { runCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/registry.ts';
 import { startS3Server } from '../helpers/s3-server.ts';
 import type { TestS3Server } from '../helpers/s3-server.ts';
 
-const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin/portwarden.js');
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|PORTWARDEN_S3_|PORTWARDEN_DB|DATABASE_URL)/.test(k)));
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, timeout: 60000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+// The machine's own S3/AWS/advisory settings must not leak into these runs.
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env, { dropEnv: /^(AWS_|PORTWARDEN_S3_|PORTWARDEN_DB|PORTWARDEN_OBJECT|DATABASE_URL)/ });
 
 describe('serve/worker CLI: --db alias and S3 start-up errors', () => {
   let home: string;

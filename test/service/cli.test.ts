@@ -4,26 +4,15 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { REPO_ROOT } from '../helpers/shared-data.ts';
+import { PORTWARDEN_BIN, runCli } from '../helpers/cli.ts';
 import { freePort } from '../helpers/registry.ts';
 
-const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin/portwarden.js');
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const BIN = PORTWARDEN_BIN;
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
 describe('service CLI', () => {
   let home: string;

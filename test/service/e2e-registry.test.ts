@@ -20,6 +20,7 @@ import { freePort, registryAvailable, startRegistry } from '../helpers/registry.
 import type { TestRegistry } from '../helpers/registry.ts';
 import { buildImage, pushImage } from '../helpers/image-builder.ts';
 import { requireOrSkip } from '../helpers/shared-data.ts';
+import { waitFor as waitUntil } from '../helpers/wait.ts';
 
 const OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n';
 const DPKG_STATUS = [
@@ -42,15 +43,7 @@ const OSV_RECORD = {
   severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:N/I:N/A:H' }],
 };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60000): Promise<T> => waitUntil(what, fn, timeoutMs, 150);
 
 for (const backend of ['pglite', 'postgres'] as const) {
   describe(`service + real pipeline + real registry (${backend})`, () => {

@@ -19,18 +19,11 @@ import { createLogger } from '../../src/telemetry/logger.ts';
 import { withPostgres } from '../helpers/postgres.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { FakeScanner } from './fixtures.ts';
+import { waitFor as waitUntil } from '../helpers/wait.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60000): Promise<T> => waitUntil(what, fn, timeoutMs, 200);
 
 function spawnWorker(flags: Record<string, unknown>, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker-process.ts')], {

@@ -21,6 +21,7 @@ import { startS3Server } from '../helpers/s3-server.ts';
 import type { TestS3Server } from '../helpers/s3-server.ts';
 import { startFaultProxy } from '../helpers/fault-proxy.ts';
 import type { FaultProxy } from '../helpers/fault-proxy.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { FakeScanner } from './fixtures.ts';
 
 const BUCKET = 'pw-service';
@@ -40,16 +41,6 @@ function s3Config(home: string, endpoint: string, extra: Record<string, unknown>
       advisoryDbPath: path.join(home, 'advisories.db'), ...extra,
     },
   });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('scan service on the S3 object store', () => {

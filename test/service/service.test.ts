@@ -15,19 +15,10 @@ import { createLogger } from '../../src/telemetry/logger.ts';
 import { withPostgres } from '../helpers/postgres.ts';
 import type { TestDatabase } from '../helpers/postgres.ts';
 import { FakeScanner, vuln } from './fixtures.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 const DIGEST_B = `sha256:${'b'.repeat(64)}`;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const backend of ['pglite', 'postgres'] as const) {
   describe(`scan service on ${backend}`, () => {
