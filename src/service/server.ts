@@ -33,8 +33,6 @@ export interface StartOptions {
   /** Overrides the embedded store directory (tests use `memory://`). */
   storeDir?: string;
   defaultMetrics?: boolean;
-  /** Environment for credentials (S3); default process.env. */
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface ServiceHandle {
@@ -59,8 +57,8 @@ export function isLoopbackHost(host: string): boolean {
  * bucket, wrong region) stops start-up with its message; an unreachable store only warns, since it
  * may come back, and /readyz reports it meanwhile.
  */
-async function openCheckedObjectStore(cfg: ServiceConfig, log: Logger, env: NodeJS.ProcessEnv): Promise<ObjectStore> {
-  const opts = objectStoreOptions(cfg, env);
+async function openCheckedObjectStore(cfg: ServiceConfig, log: Logger): Promise<ObjectStore> {
+  const opts = objectStoreOptions(cfg);
   const objects = await openObjectStore(opts.kind === 's3' ? { ...opts, onRetry: (info) => log.warn(info, 'object store request failed; retrying') } : opts);
   try {
     await objects.check();
@@ -84,7 +82,7 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions): Prom
   const log = opts.logger ?? createLogger(cfg.logLevel);
   const registryAuth = loadRegistryAuth(cfg);
   // First: a misconfigured object store fails start-up in milliseconds, before the store opens.
-  const objects = await openCheckedObjectStore(cfg, log, opts.env ?? process.env);
+  const objects = await openCheckedObjectStore(cfg, log);
   let store: StoreHandle;
   try {
     store = await openStore({ ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : { dataDir: opts.storeDir ?? path.join(cfg.home, 'store') }), poolSize: Math.max(4, cfg.concurrency + 4) });
