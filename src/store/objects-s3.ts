@@ -18,6 +18,11 @@ const PROBE_KEY = '.portwarden-readiness-probe';
 /** The readiness probe answers within seconds instead of retrying for long. */
 const PROBE_RETRY = { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 500, timeoutMs: 5000 };
 
+/** "No such key" (some servers answer a bare 404); "no such bucket" stays an error. */
+function isMissingKey(status: number, code: string | undefined): boolean {
+  return status === 404 && (code === 'NoSuchKey' || code === undefined);
+}
+
 export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
   readonly prefix: string;
@@ -47,7 +52,7 @@ export class S3ObjectStore implements ObjectStore {
   async get(key: string): Promise<Buffer | undefined> {
     const res = await this.client.send({
       operation: 'GetObject', method: 'GET', key: this.objectKey(key),
-      accept: (status, code) => status === 404 && (code === 'NoSuchKey' || code === undefined),
+      accept: isMissingKey,
       validate: (r) => {
         const expected = r.headers[SHA256_META];
         if (!expected) return;
@@ -75,7 +80,7 @@ export class S3ObjectStore implements ObjectStore {
   async check(): Promise<void> {
     await this.client.send({
       operation: 'GetObject', method: 'GET', key: `${this.prefix}${PROBE_KEY}`,
-      accept: (status, code) => status === 404 && code === 'NoSuchKey',
+      accept: isMissingKey,
       retry: PROBE_RETRY,
     });
   }
