@@ -39,12 +39,14 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: Buffer | string): Promise<void> {
     const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const sha256 = createHash('sha256').update(buf).digest('hex');
     await this.client.send({
       operation: 'PutObject', method: 'PUT', key: this.objectKey(key), body: buf,
       headers: {
         'content-md5': createHash('md5').update(buf).digest('base64'),
         'content-type': key.endsWith('.json') ? 'application/json' : 'application/octet-stream',
-        [SHA256_META]: createHash('sha256').update(buf).digest('hex'),
+        'x-amz-content-sha256': sha256,
+        [SHA256_META]: sha256,
       },
     });
   }

@@ -159,7 +159,7 @@ export class S3Client {
     this.#onRetry = opts.onRetry;
   }
 
-  /** `s3://bucket` at the endpoint: for messages (never includes credentials). */
+  /** `s3://BUCKET/KEY`, for messages and logs. */
   where(key = ''): string {
     return `s3://${this.location.bucket}/${key}`;
   }
@@ -206,7 +206,8 @@ export class S3Client {
     const signer = new AwsV4Signer({
       method: req.method,
       url: url.toString(),
-      // Signed payload hash: the server recomputes it, so a body altered in transit is refused.
+      // Signed payload hash (callers that already hashed the body pass it in `headers`): the
+      // server recomputes it, so a body altered in transit is refused.
       headers: { 'x-amz-content-sha256': req.body ? createHash('sha256').update(req.body).digest('hex') : EMPTY_SHA256, ...req.headers },
       accessKeyId: this.#credentials.accessKeyId,
       secretAccessKey: this.#credentials.secretAccessKey,
