@@ -3,6 +3,7 @@
  * (no network), then the parsed installed.json and composer.lock must equal `composer show`.
  */
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,17 +18,35 @@ import { walkImage } from '../../../../src/image/walk.ts';
 
 interface ShowEntry { name: string; version: string }
 
-test('installed.json and composer.lock equal `composer show` (with and without dev packages)', { timeout: 180_000 }, (t) => {
+interface ComposerProject {
+  dir: string;
+  /** Runs composer in `<dir>/app`. */
+  run: (args: string[]) => string;
+  /** Writes a JSON document at `<dir>/<rel>`. */
+  write: (rel: string, doc: unknown) => void;
+}
+
+/** A temp dir for an offline Composer project (no network, own home and cache); undefined when composer is missing (skip, or fail under CI). */
+function composerProject(t: TestContext): ComposerProject | undefined {
   const composer = spawnSync('composer', ['--version'], { stdio: 'ignore', env: { ...process.env, COMPOSER_ALLOW_SUPERUSER: '1' } });
-  if (!requireOrSkip(t, composer.status === 0, 'composer (apt-get install composer)')) return;
+  if (!requireOrSkip(t, composer.status === 0, 'composer (apt-get install composer)')) return undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'pw-composer-'));
   const env = { ...process.env, COMPOSER_ALLOW_SUPERUSER: '1', COMPOSER_HOME: path.join(dir, '.home'), COMPOSER_CACHE_DIR: path.join(dir, '.cache'), COMPOSER_NO_INTERACTION: '1' };
-  const run = (args: string[]): string => execFileSync('composer', args, { cwd: path.join(dir, 'app'), env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  try {
-    const write = (rel: string, doc: unknown): void => {
+  return {
+    dir,
+    run: (args) => execFileSync('composer', args, { cwd: path.join(dir, 'app'), env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    write: (rel, doc) => {
       mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
       writeFileSync(path.join(dir, rel), JSON.stringify(doc));
-    };
+    },
+  };
+}
+
+test('installed.json and composer.lock equal `composer show` (with and without dev packages)', { timeout: 180_000 }, (t) => {
+  const project = composerProject(t);
+  if (!project) return;
+  const { dir, run, write } = project;
+  try {
     write('pkgs/a/composer.json', { name: 'acme/a', version: '1.2.3', license: 'MIT', require: { 'acme/b': '^2.0' } });
     write('pkgs/b/composer.json', { name: 'acme/b', version: 'v2.0.1', license: ['BSD-3-Clause', 'MIT'] });
     write('pkgs/t/composer.json', { name: 'acme/testkit', version: '0.9.0' });
@@ -69,16 +88,10 @@ test('installed.json and composer.lock equal `composer show` (with and without d
 });
 
 test('a project with config.vendor-dir, scanned as a directory, equals `composer show`; a dependency\'s own composer.lock is not read', { timeout: 180_000 }, async (t) => {
-  const composer = spawnSync('composer', ['--version'], { stdio: 'ignore', env: { ...process.env, COMPOSER_ALLOW_SUPERUSER: '1' } });
-  if (!requireOrSkip(t, composer.status === 0, 'composer (apt-get install composer)')) return;
-  const dir = mkdtempSync(path.join(tmpdir(), 'pw-composer-vd-'));
-  const env = { ...process.env, COMPOSER_ALLOW_SUPERUSER: '1', COMPOSER_HOME: path.join(dir, '.home'), COMPOSER_CACHE_DIR: path.join(dir, '.cache'), COMPOSER_NO_INTERACTION: '1' };
-  const run = (args: string[]): string => execFileSync('composer', args, { cwd: path.join(dir, 'app'), env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const project = composerProject(t);
+  if (!project) return;
+  const { dir, run, write } = project;
   try {
-    const write = (rel: string, doc: unknown): void => {
-      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      writeFileSync(path.join(dir, rel), JSON.stringify(doc));
-    };
     write('pkgs/a/composer.json', { name: 'acme/a', version: '1.2.3' });
     // The dependency's development lockfile, copied into the vendor dir with the package.
     write('pkgs/a/composer.lock', { packages: [{ name: 'acme/only-in-a-dev-lock', version: '0.0.1' }], 'packages-dev': [] });

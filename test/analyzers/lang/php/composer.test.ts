@@ -15,6 +15,8 @@ function golden(name: string, target: string): string[] {
   assert.ok(r, name);
   return r.packages.slice().sort();
 }
+const frag = (path: string, doc: unknown): Fragment<ComposerFragment> =>
+  ({ path, layerIndex: 0, layerDigest: 'sha256:cc', value: analyzeComposerFile(path, Buffer.from(JSON.stringify(doc))) });
 const ids = (p: { name: string; version: string }[]): string[] => p.map((x) => `${x.name}@${x.version}`).sort();
 
 describe('composer', () => {
@@ -45,8 +47,6 @@ describe('composer', () => {
   });
 
   test('an installed vendor dir supersedes its project lockfile; purls are Packagist-style', () => {
-    const frag = (path: string, doc: unknown): Fragment<ComposerFragment> =>
-      ({ path, layerIndex: 0, layerDigest: 'sha256:cc', value: analyzeComposerFile(path, Buffer.from(JSON.stringify(doc))) });
     const out = finalizeComposer([
       frag('var/www/composer.lock', { packages: [{ name: 'a/b', version: '1.0.0' }], 'packages-dev': [{ name: 'phpunit/phpunit', version: '9.0.0' }] }),
       frag('var/www/vendor/composer/installed.json', { packages: [{ name: 'a/b', version: '1.0.0' }] }),
@@ -69,8 +69,6 @@ describe('composer', () => {
     // A package under vendor/ may ship the composer.lock of its own development.
     assert.equal(composerRequired('app/vendor/monolog/monolog/composer.lock'), false);
     assert.equal(composerRequired('app/composer.lock'), true);
-    const frag = (path: string, doc: unknown): Fragment<ComposerFragment> =>
-      ({ path, layerIndex: 0, layerDigest: 'sha256:cc', value: analyzeComposerFile(path, Buffer.from(JSON.stringify(doc))) });
     const out = finalizeComposer([
       frag('app/composer.lock', { packages: [{ name: 'a/b', version: '1.0.0' }], 'packages-dev': [{ name: 'phpunit/phpunit', version: '9.0.0' }] }),
       frag('app/lib/composer/installed.json', { packages: [{ name: 'a/b', version: '1.0.0' }] }),
