@@ -1,5 +1,6 @@
 /** Opens any scan target as an ImageSource, dispatching on its transport. */
 import { existsSync } from 'node:fs';
+import type { Dispatcher } from 'undici';
 import type { ImageSource, Platform } from './types.ts';
 import { UserInputError } from '../util/errors.ts';
 import { parsePlatform } from './platform.ts';
@@ -16,6 +17,8 @@ export interface OpenOptions {
   creds?: { username: string; password: string };
   insecureRegistries?: string[];
   authByHost?: Record<string, { username: string; password: string }>;
+  /** HTTP dispatcher for registry connections (the service passes one that checks addresses at connect time). */
+  dispatcher?: Dispatcher;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
 }

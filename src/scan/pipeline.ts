@@ -10,6 +10,7 @@
 import { ALL_ANALYZERS } from '../analyzers/index.ts';
 import { buildInventory } from '../analyzers/inventory.ts';
 import type { Analyzer } from '../analyzers/types.ts';
+import type { Dispatcher } from 'undici';
 import { openSource, type OpenOptions } from '../image/open.ts';
 import { formatPlatform } from '../image/platform.ts';
 import { parseTarget } from '../image/target.ts';
@@ -38,6 +39,8 @@ export interface ScanOptions {
     creds?: { username: string; password: string };
     insecureRegistries?: string[];
     authByHost?: Record<string, { username: string; password: string }>;
+    /** HTTP dispatcher for every registry connection, redirects included. */
+    dispatcher?: Dispatcher;
   };
   /** Default: both. */
   scanners?: Array<'vuln' | 'secret'>;
@@ -56,6 +59,7 @@ function openOptions(opts: ScanOptions): OpenOptions {
   if (opts.registry?.creds) o.creds = opts.registry.creds;
   if (opts.registry?.insecureRegistries) o.insecureRegistries = opts.registry.insecureRegistries;
   if (opts.registry?.authByHost) o.authByHost = opts.registry.authByHost;
+  if (opts.registry?.dispatcher) o.dispatcher = opts.registry.dispatcher;
   if (opts.onWarning) o.onWarning = opts.onWarning;
   if (opts.signal) o.signal = opts.signal;
   return o;
@@ -215,6 +219,7 @@ export async function resolveTargetDigest(target: string, opts: ScanOptions = {}
     ...(o.creds ? { credentials: o.creds } : {}),
     ...(o.insecureRegistries ? { insecureRegistries: o.insecureRegistries } : {}),
     ...(o.authByHost ? { authByHost: o.authByHost } : {}),
+    ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
   });

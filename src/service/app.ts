@@ -21,6 +21,8 @@ import type { Scope, TokenIdentity } from '../store/tokens.ts';
 import { countActiveTokens, hasScope, verifyToken } from '../store/tokens.ts';
 import { createScan, deleteScan, getFindings, getImage, getScan, listImagesForRescan, listScans, resetForRetry } from '../store/scans.ts';
 import { sbomKey } from '../store/objects.ts';
+import { onScanChanged } from '../store/scan-changes.ts';
+import { ScanViewCache } from './scan-view-cache.ts';
 import { TargetGuard, parseRegistryTarget, validatePlatform } from './target-guard.ts';
 import { PortwardenError, UserInputError, errorMessage } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
@@ -72,7 +74,16 @@ export interface AppDeps {
   bodyLimitBytes: number;
   advisoryDbPath: string;
   ping: () => Promise<void>;
+  /**
+   * `pglite`: every writer of the store is in this process (the embedded store cannot be shared),
+   * so cached scan views are invalidated by every change and need no expiry. Otherwise (PostgreSQL,
+   * or unknown) other processes may write, and views of unfinished scans live SHARED_STORE_VIEW_TTL_MS.
+   */
+  storeKind?: 'pglite' | 'postgres';
 }
+
+/** Longest a GET /scans/{id} answer may lag behind a change made by another process (docs/api.md). */
+export const SHARED_STORE_VIEW_TTL_MS = 1000;
 
 declare module 'fastify' {
   interface FastifyContextConfig { scope?: Scope | 'public' }
@@ -91,25 +102,6 @@ class HttpError extends Error {
     super(message);
     this.statusCode = statusCode;
     this.code = code;
-  }
-}
-
-/** Insertion-ordered map that drops its oldest entry past `max`. */
-class BoundedCache<K, V> {
-  private readonly map = new Map<K, V>();
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
-  get(k: K): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: K, v: V): void {
-    this.map.set(k, v);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
   }
 }
 
@@ -150,6 +142,19 @@ export function scanView(row: ScanRow) {
   };
 }
 
+type ScanDetailView = ReturnType<typeof scanView> & { vulnerabilities: unknown[] };
+
+async function loadScanDetail(db: Kysely<Database>, id: string): Promise<{ view: ScanDetailView; immutable: boolean } | undefined> {
+  const row = await getScan(db, id);
+  if (!row) return undefined;
+  const findings = row.status === 'completed' ? await getFindings(db, row.id) : [];
+  const view = {
+    ...scanView(row),
+    vulnerabilities: findings.map((f) => ({ id: f.vuln_id, cve_id: f.cve_id, severity: f.severity, package_name: f.package_name, installed_version: f.installed_version, fixed_version: f.fixed_version, ecosystem: f.ecosystem, purl: f.purl, title: f.title, description: f.description })),
+  };
+  return { view, immutable: row.status === 'completed' };
+}
+
 export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.log,
@@ -162,9 +167,11 @@ export async function buildApp(deps: AppDeps) {
     genReqId: () => randomUUID(),
   });
 
-  // A completed scan never changes (only failed scans can be retried), so its response can be
-  // kept per process, even with many API processes; bounded so memory stays flat.
-  const completedScans = new BoundedCache<string, unknown>(2000);
+  // Completed views never change; others are invalidated by every change made in this process
+  // and, when other processes share the store, expire after SHARED_STORE_VIEW_TTL_MS.
+  const scanViews = new ScanViewCache<ScanDetailView>({ maxEntries: 2000, ttlMs: deps.storeKind === 'pglite' ? Infinity : SHARED_STORE_VIEW_TTL_MS });
+  const stopListening = onScanChanged(deps.db, (id) => scanViews.invalidate(id));
+  app.addHook('onClose', async () => stopListening());
 
   let tokenCount: { n: number; at: number } | undefined;
   async function anonymousAllowed(): Promise<boolean> {
@@ -362,16 +369,8 @@ export async function buildApp(deps: AppDeps) {
     schema: { summary: 'Scan status and findings', tags: ['scans'], params: S.ScanIdParams, response: { 200: S.ScanDetail, 400: S.ErrorBody, 404: S.ErrorBody } },
   }, async (req) => {
     const { scan_id } = req.params as { scan_id: string };
-    const cached = completedScans.get(scan_id);
-    if (cached) return cached;
-    const row = await getScan(deps.db, scan_id);
-    if (!row) throw new HttpError(404, 'not_found', `scan ${scan_id} not found`);
-    const findings = row.status === 'completed' ? await getFindings(deps.db, row.id) : [];
-    const view = {
-      ...scanView(row),
-      vulnerabilities: findings.map((f) => ({ id: f.vuln_id, cve_id: f.cve_id, severity: f.severity, package_name: f.package_name, installed_version: f.installed_version, fixed_version: f.fixed_version, ecosystem: f.ecosystem, purl: f.purl, title: f.title, description: f.description })),
-    };
-    if (row.status === 'completed') completedScans.set(scan_id, view);
+    const view = await scanViews.get(scan_id, () => loadScanDetail(deps.db, scan_id));
+    if (!view) throw new HttpError(404, 'not_found', `scan ${scan_id} not found`);
     return view;
   });
 

@@ -2,7 +2,9 @@
  * Decides whether the service may scan a target: a registry image reference whose registry is
  * allowed and does not point into private, loopback, link-local or metadata address space (SSRF).
  * Every resolved address is checked; an explicit allow-list entry lifts the address check for that
- * registry (that is how an internal registry is permitted).
+ * registry (that is how an internal registry is permitted). The same policy is applied again at
+ * connect time, to the addresses actually connected to (guarded-dispatcher.ts), so a DNS answer that
+ * changes between this check and the connection (DNS rebinding) or a redirect cannot reach inside.
  */
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
@@ -90,6 +92,13 @@ export const systemResolver: Resolver = async (hostname) => (await lookup(hostna
 export interface GuardOptions {
   allowRegistries: string[];
   resolver?: Resolver;
+  /** Address policy: true for addresses that may not be reached unless allow-listed (default isNonPublicAddress). */
+  isNonPublic?: (address: string) => boolean;
+}
+
+/** A connection refused by the address policy (never retried by the registry client: the code is not a network error). */
+export class AddressRefusedError extends Error {
+  readonly code = 'ERR_ADDRESS_REFUSED';
 }
 
 export type GuardVerdict =
@@ -101,10 +110,38 @@ export type GuardVerdict =
 export class TargetGuard {
   private readonly allowed: Set<string>;
   private readonly resolver: Resolver;
+  readonly isNonPublic: (address: string) => boolean;
 
   constructor(opts: GuardOptions) {
     this.allowed = new Set(opts.allowRegistries.map((r) => normaliseRegistry(r)));
     this.resolver = opts.resolver ?? systemResolver;
+    this.isNonPublic = opts.isNonPublic ?? isNonPublicAddress;
+  }
+
+  /** True when an allow-list entry names this host, with or without this port: any address of it may be reached. */
+  allowsAnyAddress(hostname: string, port: number): boolean {
+    if (this.allowed.size === 0) return false;
+    const name = hostname.toLowerCase();
+    const host = isIP(name) === 6 ? `[${name}]` : name;
+    const forms = HUB_ALIASES.has(name) ? [DOCKER_HUB, `${DOCKER_HUB}:${port}`] : [];
+    return [host, `${host}:${port}`, ...forms].some((f) => this.allowed.has(f));
+  }
+
+  /**
+   * Resolves a host for a connection and checks every address; throws AddressRefusedError when one
+   * is not allowed, so the connection is made only to addresses that passed (nothing is re-resolved).
+   */
+  async resolveForConnect(hostname: string): Promise<string[]> {
+    if (hostname === 'localhost' || hostname.endsWith('.localhost')) throw new AddressRefusedError(`refusing to connect to ${hostname}: loopback; allow it explicitly with --allow-registry`);
+    const addresses = await this.resolver(hostname);
+    this.assertAddressesAllowed(hostname, addresses);
+    return addresses;
+  }
+
+  /** Throws AddressRefusedError naming the first address the policy refuses. */
+  assertAddressesAllowed(hostname: string, addresses: string[]): void {
+    const bad = addresses.find((a) => this.isNonPublic(a));
+    if (bad !== undefined) throw new AddressRefusedError(`refusing to connect to ${hostname}: it resolves to non-public address ${bad}; allow it explicitly with --allow-registry`);
   }
 
   /** Throws UserInputError for malformed references. */
@@ -124,7 +161,7 @@ export class TargetGuard {
       return { ok: false, reason: `registry host ${parsed.hostname} is not a valid host name` };
     }
     if (isIP(host)) {
-      return isNonPublicAddress(host) ? { ok: false, reason: `registry address ${host} is private, loopback or link-local; allow it explicitly with --allow-registry` } : { ok: true, target: parsed };
+      return this.isNonPublic(host) ? { ok: false, reason: `registry address ${host} is private, loopback or link-local; allow it explicitly with --allow-registry` } : { ok: true, target: parsed };
     }
     if (host === 'localhost' || host.endsWith('.localhost')) return { ok: false, reason: `registry ${host} is loopback; allow it explicitly with --allow-registry` };
     let addresses: string[];
@@ -134,7 +171,7 @@ export class TargetGuard {
       return { ok: 'unresolved', target: parsed, reason: `cannot resolve registry host ${host}: ${(err as NodeJS.ErrnoException).code ?? 'lookup failed'}` };
     }
     if (addresses.length === 0) return { ok: 'unresolved', target: parsed, reason: `registry host ${host} has no addresses` };
-    const bad = addresses.find((a) => isNonPublicAddress(a));
+    const bad = addresses.find((a) => this.isNonPublic(a));
     if (bad) return { ok: false, reason: `registry host ${host} resolves to non-public address ${bad}; allow it explicitly with --allow-registry` };
     return { ok: true, target: parsed };
   }

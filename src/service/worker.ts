@@ -16,6 +16,8 @@ import type { RegistryCredential } from '../config/index.ts';
 import { reportKey, sbomKey } from '../store/objects.ts';
 import { acquireDigestLease, completeScan, getImage, markDeadLettered, recordAttemptError, releaseDigestLease, startAttempt } from '../store/scans.ts';
 import { TargetGuard } from './target-guard.ts';
+import { createGuardedDispatcher } from './guarded-dispatcher.ts';
+import type { Dispatcher } from 'undici';
 import { seenEcosystemsPath } from '../vulndb/seen-ecosystems.ts';
 import { UserInputError, errorMessage } from '../util/errors.ts';
 
@@ -49,8 +51,11 @@ export function sbomDocument(report: Report, digest: string, platform: string): 
 
 export class ScanWorker {
   private readonly d: WorkerDeps;
+  /** Every registry connection of a scan re-checks the guard's address policy when it connects. */
+  private readonly dispatcher: Dispatcher;
   constructor(deps: WorkerDeps) {
     this.d = deps;
+    this.dispatcher = createGuardedDispatcher(deps.guard);
   }
 
   async attach(queue: JobQueue, concurrency: number): Promise<void> {
@@ -97,7 +102,7 @@ export class ScanWorker {
     return {
       ...(this.d.dbPath ? { dbPath: this.d.dbPath } : {}),
       ...(platform ? { platform } : {}),
-      registry: { insecureRegistries: this.d.insecureRegistries, authByHost: this.d.registryAuth },
+      registry: { insecureRegistries: this.d.insecureRegistries, authByHost: this.d.registryAuth, dispatcher: this.dispatcher },
       signal,
       seenEcosystemsFile: seenEcosystemsPath(this.d.dbPath),
     };

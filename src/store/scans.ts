@@ -1,13 +1,15 @@
 /**
  * Scan, finding and image persistence. Every state change is a single conditional UPDATE so that
  * at-least-once job delivery cannot produce two results: a scan is completed at most once, and
- * its findings are written in the same transaction as that transition.
+ * its findings are written in the same transaction as that transition. Each committed change is
+ * announced in-process (scan-changes.ts) so status caches of this process never lag behind it.
  */
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database, FindingRow, ImageRow, ScanRow, ScanStatus } from './schema.ts';
 import type { Summary, Vulnerability } from '../model/report.ts';
 import { UserInputError } from '../util/errors.ts';
+import { announceScanChanged } from './scan-changes.ts';
 
 export interface NewScan {
   id: string;
@@ -20,7 +22,7 @@ export interface NewScan {
 }
 
 export async function createScan(db: Kysely<Database>, scan: NewScan): Promise<ScanRow> {
-  return db.insertInto('scans').values({
+  const row = await db.insertInto('scans').values({
     id: scan.id,
     type: scan.type,
     target: scan.target,
@@ -35,14 +37,26 @@ export async function createScan(db: Kysely<Database>, scan: NewScan): Promise<S
     result_source: null,
     requested_by: scan.requestedBy ?? null,
   }).returningAll().executeTakeFirstOrThrow();
+  announceScanChanged(db, row.id);
+  return row;
 }
 
 export async function deleteScan(db: Kysely<Database>, id: string): Promise<void> {
   await db.deleteFrom('scans').where('id', '=', id).execute();
+  announceScanChanged(db, id);
 }
 
+// The status read is the API's hottest query: compiled once per handle, only its parameter changes.
+const getScanQueries = new WeakMap<Kysely<Database>, CompiledQuery<ScanRow>>();
+
 export async function getScan(db: Kysely<Database>, id: string): Promise<ScanRow | undefined> {
-  return db.selectFrom('scans').selectAll().where('id', '=', id).executeTakeFirst();
+  let compiled = getScanQueries.get(db);
+  if (!compiled) {
+    compiled = db.selectFrom('scans').selectAll().where('id', '=', id).compile();
+    getScanQueries.set(db, compiled);
+  }
+  const result = await db.executeQuery<ScanRow>({ ...compiled, parameters: [id] });
+  return result.rows[0];
 }
 
 export async function getFindings(db: Kysely<Database>, scanId: string): Promise<FindingRow[]> {
@@ -100,12 +114,14 @@ export async function listScans(db: Kysely<Database>, q: ListScansQuery): Promis
  * a redelivered job (lease expired after the work was done) learns to do nothing.
  */
 export async function startAttempt(db: Kysely<Database>, id: string): Promise<ScanRow | undefined> {
-  return db.updateTable('scans')
+  const row = await db.updateTable('scans')
     .set({ status: 'scanning', attempts: sql<number>`attempts + 1`, started_at: sql<Date>`clock_timestamp()`, updated_at: sql<Date>`clock_timestamp()` })
     .where('id', '=', id)
     .where('status', 'in', ['queued', 'scanning'])
     .returningAll()
     .executeTakeFirst();
+  if (row) announceScanChanged(db, id);
+  return row;
 }
 
 export interface ScanResult {
@@ -122,7 +138,7 @@ export interface ScanResult {
 
 /** Completes a scan exactly once; returns false when another delivery already completed it. */
 export async function completeScan(db: Kysely<Database>, id: string, r: ScanResult): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  const completed = await db.transaction().execute(async (trx) => {
     const updated = await trx.updateTable('scans').set({
       status: 'completed',
       digest: r.digest,
@@ -176,6 +192,9 @@ export async function completeScan(db: Kysely<Database>, id: string, r: ScanResu
     }
     return true;
   });
+  // Announced after the commit: a reader that sees the announcement also sees the findings.
+  if (completed) announceScanChanged(db, id);
+  return completed;
 }
 
 function dedupeFindings(vulns: Vulnerability[]): Vulnerability[] {
@@ -192,6 +211,7 @@ function dedupeFindings(vulns: Vulnerability[]): Vulnerability[] {
 export async function recordAttemptError(db: Kysely<Database>, id: string, error: string): Promise<void> {
   await db.updateTable('scans').set({ status: 'queued', error: truncate(error), updated_at: sql<Date>`clock_timestamp()` })
     .where('id', '=', id).where('status', '!=', 'completed').execute();
+  announceScanChanged(db, id);
 }
 
 /** Final failure: every attempt used (or the job's lease expired on the last one). */
@@ -204,12 +224,14 @@ export async function markDeadLettered(db: Kysely<Database>, id: string, error: 
     updated_at: sql<Date>`clock_timestamp()`,
   }).where('id', '=', id).where('status', '!=', 'completed');
   if (expectJobId) q = q.where('job_id', '=', expectJobId);
-  return Boolean(await q.returning('id').executeTakeFirst());
+  const changed = Boolean(await q.returning('id').executeTakeFirst());
+  if (changed) announceScanChanged(db, id);
+  return changed;
 }
 
 /** Puts a failed scan back in the queue (retry / dead-letter requeue); false when it is not failed. */
 export async function resetForRetry(db: Kysely<Database>, id: string, newJobId: string): Promise<ScanRow | undefined> {
-  return db.updateTable('scans').set({
+  const row = await db.updateTable('scans').set({
     status: 'queued',
     job_id: newJobId,
     attempts: 0,
@@ -217,6 +239,8 @@ export async function resetForRetry(db: Kysely<Database>, id: string, newJobId: 
     completed_at: null,
     updated_at: sql<Date>`clock_timestamp()`,
   }).where('id', '=', id).where('status', '=', 'failed').returningAll().executeTakeFirst();
+  if (row) announceScanChanged(db, id);
+  return row;
 }
 
 export async function countByStatus(db: Kysely<Database>): Promise<Record<ScanStatus, number>> {

@@ -42,10 +42,49 @@ export async function createToken(db: Kysely<Database>, name: string, scopes: Sc
 
 export interface TokenIdentity { id: string; name: string; scopes: Scope[] }
 
+/** How long a verified token is trusted without asking the store again (revocations elsewhere take this long). */
+export const VERIFIED_TOKEN_TTL_MS = 2000;
+const MAX_VERIFIED_TOKENS = 1000;
+
+interface VerifiedToken { identity: TokenIdentity; expiresAt: number }
+interface VerifiedTokens {
+  /** Keyed by token hash; only successful verifications are kept, so made-up tokens cannot fill it. */
+  byHash: Map<string, VerifiedToken>;
+  /** Bumped by every revocation: a lookup that overlapped one is answered but not remembered. */
+  revocations: number;
+}
+const verifiedTokens = new WeakMap<object, VerifiedTokens>();
+
+function verifiedCache(db: object): VerifiedTokens {
+  let cache = verifiedTokens.get(db);
+  if (!cache) {
+    cache = { byHash: new Map(), revocations: 0 };
+    verifiedTokens.set(db, cache);
+  }
+  return cache;
+}
+
 /** Returns the token's identity, or undefined for unknown, malformed or revoked tokens. */
 export async function verifyToken(db: Kysely<Database>, token: string): Promise<TokenIdentity | undefined> {
   if (!TOKEN_RE.test(token)) return undefined;
   const hash = hashToken(token);
+  const cache = verifiedCache(db);
+  const known = cache.byHash.get(hash);
+  if (known && known.expiresAt > Date.now()) return known.identity;
+  cache.byHash.delete(hash);
+  const revocationsBefore = cache.revocations;
+  const identity = await lookupToken(db, hash);
+  if (identity && cache.revocations === revocationsBefore) {
+    cache.byHash.set(hash, { identity, expiresAt: Date.now() + VERIFIED_TOKEN_TTL_MS });
+    if (cache.byHash.size > MAX_VERIFIED_TOKENS) {
+      const oldest = cache.byHash.keys().next();
+      if (!oldest.done) cache.byHash.delete(oldest.value);
+    }
+  }
+  return identity;
+}
+
+async function lookupToken(db: Kysely<Database>, hash: string): Promise<TokenIdentity | undefined> {
   const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).where('revoked_at', 'is', null).executeTakeFirst();
   if (!row) return undefined;
   // The lookup already matched on the hash; the constant-time compare guards against a future
@@ -67,6 +106,9 @@ export async function listTokens(db: Kysely<Database>): Promise<Array<{ id: stri
 
 export async function revokeToken(db: Kysely<Database>, name: string): Promise<boolean> {
   const r = await db.updateTable('api_tokens').set({ revoked_at: sql<Date>`clock_timestamp()` }).where('name', '=', name).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
+  const cache = verifiedCache(db);
+  cache.revocations++;
+  for (const [hash, known] of cache.byHash) if (known.identity.name === name) cache.byHash.delete(hash);
   return Boolean(r);
 }
 
