@@ -44,8 +44,16 @@ export function normalizeGoStdlibVersion(version: string): string {
 /** The ecosystem a package is matched in: its own, else (OS packages) the detected OS's. */
 export function packageEcosystem(pkg: Package, os: OSInfo | undefined): string {
   const raw = pkg.ecosystem || ((pkg.type === 'deb' || pkg.type === 'apk' || pkg.type === 'rpm') && os?.ecosystem) || '';
-  return raw ? normalizeEcosystem(raw) : '';
+  if (!raw) return '';
+  // An inventory spells a handful of ecosystems thousands of times; normalising is four regexes.
+  let normalized = normalizedEcosystems.get(raw);
+  if (normalized === undefined) {
+    if (normalizedEcosystems.size >= 1_000) normalizedEcosystems.clear();
+    normalizedEcosystems.set(raw, (normalized = normalizeEcosystem(raw)));
+  }
+  return normalized;
 }
+const normalizedEcosystems = new Map<string, string>();
 
 const RPM_FAMILIES = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'CentOS', 'Oracle Linux', 'Fedora', 'Amazon Linux', 'openSUSE', 'SUSE', 'Mariner', 'Azure Linux', 'Photon OS', 'Mageia', 'openEuler']);
 
@@ -193,58 +201,62 @@ interface Group {
  */
 function groupHits(hits: Hit[]): Group[] {
   const groups = new Map<string, Group>();
-  const aliasToKey = new Map<string, string>();
-  const add = (key: string, primary: string, hit: Hit) => {
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { key, primary, hits: [] }));
-    if (!g.hits.includes(hit)) g.hits.push(hit);
-  };
   const pending: Hit[] = [];
   for (const hit of hits) {
-    const cves = hit.cves;
-    if (cves.length === 0) {
-      pending.push(hit);
-      continue;
-    }
-    for (const cve of cves) add(cve, cve, hit);
-    if (cves.length === 1) {
-      for (const id of linkedIds(hit.detail)) aliasToKey.set(id, cves[0] as string);
-    }
+    if (hit.cves.length === 0) pending.push(hit);
+    else for (const cve of hit.cves) addToGroup(groups, cve, cve, hit);
   }
-  // Records without a CVE: union by shared ids, attached to a CVE group when an alias links there.
+  // Usually every hit names a CVE and this is all (no per-call closures: this runs once per package key).
+  if (pending.length) groupWithoutCve(groups, hits, pending);
+  return [...groups.values()];
+}
+
+function addToGroup(groups: Map<string, Group>, key: string, primary: string, hit: Hit): void {
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = { key, primary, hits: [] }));
+  if (!g.hits.includes(hit)) g.hits.push(hit);
+}
+
+/** Records without a CVE: union by shared ids, attached to a CVE group when an alias links there. */
+function groupWithoutCve(groups: Map<string, Group>, hits: Hit[], pending: Hit[]): void {
+  const aliasToKey = new Map<string, string>();
+  for (const hit of hits) {
+    if (hit.cves.length === 1) for (const id of linkedIds(hit.detail)) aliasToKey.set(id, hit.cves[0] as string);
+  }
   const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let root = x;
-    while (parent.get(root) !== undefined && parent.get(root) !== root) root = parent.get(root) as string;
-    parent.set(x, root);
-    return root;
-  };
-  const union = (a: string, b: string) => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent.set(rb < ra ? ra : rb, rb < ra ? rb : ra);
-  };
   for (const hit of pending) {
     parent.set(hit.detail.id, parent.get(hit.detail.id) ?? hit.detail.id);
     for (const alias of linkedIds(hit.detail).slice(1)) {
       parent.set(alias, parent.get(alias) ?? alias);
-      union(hit.detail.id, alias);
+      unionIds(parent, hit.detail.id, alias);
     }
   }
   const clusterKey = new Map<string, string>();
   for (const hit of pending) {
     for (const id of linkedIds(hit.detail)) {
       const cve = aliasToKey.get(id);
-      if (cve) clusterKey.set(find(hit.detail.id), cve);
+      if (cve) clusterKey.set(findRoot(parent, hit.detail.id), cve);
     }
   }
   for (const hit of pending) {
-    const root = find(hit.detail.id);
+    const root = findRoot(parent, hit.detail.id);
     const cve = clusterKey.get(root);
-    if (cve) add(cve, cve, hit);
-    else add(`id:${root}`, preferredId(pending.filter((h) => find(h.detail.id) === root).map((h) => h.detail.id)), hit);
+    if (cve) addToGroup(groups, cve, cve, hit);
+    else addToGroup(groups, `id:${root}`, preferredId(pending.filter((h) => findRoot(parent, h.detail.id) === root).map((h) => h.detail.id)), hit);
   }
-  return [...groups.values()];
+}
+
+function findRoot(parent: Map<string, string>, x: string): string {
+  let root = x;
+  while (parent.get(root) !== undefined && parent.get(root) !== root) root = parent.get(root) as string;
+  parent.set(x, root);
+  return root;
+}
+
+function unionIds(parent: Map<string, string>, a: string, b: string): void {
+  const ra = findRoot(parent, a);
+  const rb = findRoot(parent, b);
+  if (ra !== rb) parent.set(rb < ra ? ra : rb, rb < ra ? rb : ra);
 }
 
 /** A record's own id, aliases and upstream ids (USN-… names UBUNTU-CVE-… as upstream). */

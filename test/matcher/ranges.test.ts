@@ -1,9 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describeRange, evaluateAffected, quickAffected } from '../../src/matcher/ranges.ts';
-import type { SchemeChoice } from '../../src/matcher/ranges.ts';
-import { getScheme } from '../../src/versions/index.ts';
+import { describeRange, evaluateAffected, quickAffected, quickAffectedEntry } from '../../src/matcher/ranges.ts';
+import type { AffectedInput, PackedSchemeChoice, SchemeChoice } from '../../src/matcher/ranges.ts';
+import { getScheme, schemeForEcosystem } from '../../src/versions/index.ts';
+import { OSV_SEMVER, encodeMatchEntry, sortTag } from '../../src/vulndb/match-entries.ts';
 
 const semver: SchemeChoice = { ecosystem: getScheme('semver'), semver: getScheme('semver') };
 const dpkg: SchemeChoice = { ecosystem: getScheme('dpkg'), semver: getScheme('semver') };
@@ -127,5 +128,73 @@ describe('range evaluation properties (semver)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('pre-check on the compact index entries (vulndb/match-entries)', () => {
+  // Versions valid in one scheme and not in another, so unorderable events and installed versions occur.
+  const version = fc.oneof(
+    fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4)).map(([a, b, c]) => `${a}.${b}.${c}`),
+    fc.tuple(fc.nat(4), fc.nat(4)).map(([a, b]) => `${a}.${b}`),
+    fc.tuple(fc.nat(4), fc.nat(4), fc.nat(3)).map(([a, b, c]) => `${a}.${b}-${c}`),
+    fc.tuple(fc.nat(2), fc.nat(4), fc.nat(4)).map(([e, a, b]) => `${e}:${a}.${b}-1`),
+    fc.nat(4).map((a) => `v${a}.1`),
+    fc.constantFrom('0', '1.0.0-rc.1', '2.0.post1', 'not a version!', 'line\nbreak'),
+  );
+  const event = fc.oneof(
+    version.map((v) => ({ introduced: v })),
+    version.map((v) => ({ fixed: v })),
+    version.map((v) => ({ last_affected: v })),
+    version.map((v) => ({ limit: v })),
+    fc.constant({ introduced: '0' }),
+  );
+  const range = fc.record({ type: fc.constantFrom('ECOSYSTEM', 'SEMVER', 'GIT', 'OTHER'), events: fc.array(event, { minLength: 1, maxLength: 6 }) });
+  const entryArb = fc.record({ ranges: fc.array(range, { maxLength: 3 }), versions: fc.array(version, { maxLength: 4 }) }, { requiredKeys: [] });
+  const ecosystems = ['npm', 'PyPI', 'Debian:12', 'Go', 'Maven', 'SomethingUnknown'];
+  const choiceFor = (ecosystem: string): PackedSchemeChoice => {
+    const scheme = schemeForEcosystem(ecosystem).scheme;
+    return { ecosystem: scheme, semver: OSV_SEMVER, ecosystemTag: sortTag(scheme), semverTag: sortTag(OSV_SEMVER) };
+  };
+  const stored = (entry: AffectedInput, ecosystem: string, rowId = 7) => JSON.parse(`[${rowId},${encodeMatchEntry(entry, ecosystem)}]`) as unknown[];
+
+  test('gives the verdict of the pre-check on the full row (and of the full evaluation) whenever it decides', () => {
+    fc.assert(
+      fc.property(entryArb, version, fc.nat(), fc.constantFrom(...ecosystems), (entry, random, pick, ecosystem) => {
+        // Half the probes are one of the entry's own versions: boundaries are where walks go wrong.
+        const own = [...(entry.ranges ?? []).flatMap((r) => r.events.map((e) => Object.values(e)[0] as string)), ...(entry.versions ?? [])];
+        const probe = own.length && pick % 2 ? (own[pick % own.length] as string) : random;
+        const choice = choiceFor(ecosystem);
+        const packed = quickAffectedEntry(probe, stored(entry, ecosystem), choice);
+        const full = evaluateAffected(probe, entry, choice);
+        const reference = quickAffected(probe, entry, choice);
+        if (packed === false) {
+          assert.equal(reference, false, 'never skips a row the full pre-check keeps');
+          assert.equal(full.affected, false);
+          assert.deepEqual(full.problems, [], 'a skipped row would have reported no problem');
+        } else if (packed === true) {
+          assert.equal(full.affected, true);
+        }
+        // Without newlines in versions the stored entry decides exactly as the full row does.
+        const plain = !probe.includes('\n') && !JSON.stringify(entry).includes('\\n');
+        if (plain) assert.equal(packed, reference);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('the row id comes first and events are stored in evaluation order', () => {
+    const entry = { ranges: [{ type: 'ECOSYSTEM', events: [{ fixed: '1.10' }, { introduced: '1.2' }, { introduced: '0' }, { fixed: '1.1' }] }], versions: ['1.2.1'] };
+    assert.deepEqual(stored(entry, 'PyPI', 42), [42, 1, 0, 'pep440', 4, 0, '0', 1, '1.1', 0, '1.2', 1, '1.10', '\n1.2.1\n']);
+    assert.deepEqual(stored({ ranges: [{ type: 'SEMVER', events: [{ introduced: 'v1.2' }] }] }, 'Go'), [7, 1, 1, 'osv-semver', 1, 0, 'v1.2', '']);
+    assert.deepEqual(stored({ ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: 'x!' }, { fixed: '1.0' }] }] }, 'PyPI'), [7, 1, 0, '', 0, ''], 'unorderable: left to the full evaluation');
+  });
+
+  test('a scheme other than the one that sorted the stored events makes every row go to the full evaluation', () => {
+    const entry = { ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }] };
+    const custom: PackedSchemeChoice = { ...choiceFor('npm'), ecosystem: { ...getScheme('semver') }, ecosystemTag: sortTag({ ...getScheme('semver') }) };
+    assert.equal(custom.ecosystemTag, undefined);
+    assert.equal(quickAffectedEntry('3.0.0', stored(entry, 'npm'), custom), undefined);
+    assert.equal(quickAffectedEntry('3.0.0', stored(entry, 'npm'), choiceFor('npm')), false);
+    assert.equal(quickAffectedEntry('1.0.0', stored(entry, 'npm'), choiceFor('npm')), true);
   });
 });
