@@ -5,6 +5,7 @@
  * it, so it never shows up in the image) says the build finished.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 
 export const DEBIAN_ROOTFS = process.env.PORTWARDEN_TEST_ROOTFS ?? '/tmp/pw-debootstrap-bookworm';
@@ -32,13 +33,14 @@ export function ensureDebianRootfs(): string {
  * The bookworm rootfs plus extra Debian packages (`apt-get install --no-install-recommends` in a
  * chroot of a copy), for differential tests against the ecosystems' own tools inside it. Cached at
  * `${DEBIAN_ROOTFS}-${name}`; the build holds /tmp/apt.lock like every apt run on this machine.
- * Debootstrap's `--include` is not used because it does not resolve virtual packages.
+ * Debootstrap's `--include` is not used because it does not resolve virtual packages. `setup`, a
+ * shell script, then runs in the chroot (as root, cwd /) for what apt does not install.
  */
-export function ensureDebianRootfsWith(name: string, packages: string[]): string {
+export function ensureDebianRootfsWith(name: string, packages: string[], setup = ''): string {
   const base = ensureDebianRootfs();
   const dir = `${DEBIAN_ROOTFS}-${name}`;
-  // The marker holds the package list, so a changed list rebuilds the cache.
-  const wanted = packages.join(' ');
+  // The marker holds the package list and the setup script's digest, so a change rebuilds the cache.
+  const wanted = `${packages.join(' ')} ${createHash('sha256').update(setup).digest('hex').slice(0, 16)}`;
   const built = (): boolean => existsSync(`${dir}.complete`) && readFileSync(`${dir}.complete`, 'utf8') === wanted;
   if (built()) return dir;
   const chroot = `chroot '${dir}.tmp'`;
@@ -49,6 +51,11 @@ export function ensureDebianRootfsWith(name: string, packages: string[]): string
     `cp /etc/resolv.conf '${dir}.tmp/etc/resolv.conf'`,
     `{ ${chroot} apt-get update && DEBIAN_FRONTEND=noninteractive ${chroot} apt-get install -y --no-install-recommends ${packages.join(' ')} && ${chroot} apt-get clean; } >'${dir}.log' 2>&1 || { tail -20 '${dir}.log' >&2; exit 1; }`,
     `rm -rf '${dir}.tmp/var/lib/apt/lists/'*`,
+    ...(setup ? [
+      `cat >'${dir}.tmp/tmp/pw-setup.sh' <<'PW_SETUP_EOF'\n${setup}\nPW_SETUP_EOF`,
+      `(cd / && chroot '${dir}.tmp' sh -e /tmp/pw-setup.sh) >>'${dir}.log' 2>&1 || { tail -20 '${dir}.log' >&2; exit 1; }`,
+      `rm -rf '${dir}.tmp/tmp/'*`,
+    ] : []),
     `mv '${dir}.tmp' '${dir}'`,
     `printf '%s' '${wanted}' >'${dir}.complete'`,
   ].join('\n');
@@ -62,7 +69,28 @@ export const LANGUAGE_ROOTFS_PACKAGES = [
   'python3-cryptography', 'ruby', 'ruby-rack', 'rake', 'ruby-nokogiri',
 ];
 
-/** The bookworm rootfs with LANGUAGE_ROOTFS_PACKAGES installed (cached at `${DEBIAN_ROOTFS}-langs`). */
+/**
+ * Installed with the tools themselves, offline, next to the debs: a local Python project by pip
+ * into /usr/local/lib/python3.11/dist-packages and a local gem by `gem install` into
+ * /var/lib/gems. Neither belongs to a deb, so the inventory must keep them.
+ */
+export const LANGUAGE_ROOTFS_LOCAL_INSTALLS = {
+  // setuptools writes `Name: PW-Demo.Pkg` (its safe_name) into METADATA, the directory as PW_Demo.Pkg-….
+  python: { name: 'PW-Demo.Pkg', dir: 'PW_Demo.Pkg-1.0.post2.dist-info', version: '1.0.post2', purl: 'pkg:pypi/pw-demo-pkg@1.0.post2' },
+  gem: { name: 'pw_gem', version: '0.3.1.pre', purl: 'pkg:gem/pw_gem@0.3.1.pre' },
+};
+
+const LANGUAGE_ROOTFS_SETUP = `
+mkdir -p /tmp/src/pwdemo/pwdemo && cd /tmp/src/pwdemo && touch pwdemo/__init__.py
+printf '[build-system]\\nrequires = ["setuptools"]\\nbuild-backend = "setuptools.build_meta"\\n[project]\\nname = "PW_Demo.Pkg"\\nversion = "1.0.post2"\\n' >pyproject.toml
+pip install --no-index --no-build-isolation --break-system-packages .
+mkdir -p /tmp/src/pwgem && cd /tmp/src/pwgem
+printf 'Gem::Specification.new do |s|\\n  s.name = "pw_gem"\\n  s.version = "0.3.1.pre"\\n  s.summary = "demo"\\n  s.authors = ["x"]\\n  s.files = []\\n  s.licenses = ["MIT"]\\nend\\n' >pw_gem.gemspec
+gem build pw_gem.gemspec
+gem install --local ./pw_gem-0.3.1.pre.gem
+`;
+
+/** The bookworm rootfs with LANGUAGE_ROOTFS_PACKAGES and LANGUAGE_ROOTFS_LOCAL_INSTALLS (cached at `${DEBIAN_ROOTFS}-langs`). */
 export function ensureDebianLanguageRootfs(): string {
-  return ensureDebianRootfsWith('langs', LANGUAGE_ROOTFS_PACKAGES);
+  return ensureDebianRootfsWith('langs', LANGUAGE_ROOTFS_PACKAGES, LANGUAGE_ROOTFS_SETUP);
 }
