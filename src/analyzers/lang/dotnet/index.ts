@@ -4,7 +4,7 @@
  */
 import type { FileMeta } from '../../../image/types.ts';
 import type { Analyzer, AnalyzerInput, AnalyzerOutput, Fragment } from '../../types.ts';
-import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords } from '../common.ts';
+import { LOCKFILE_MAX_SIZE, baseName, buildPurl, finalizeLanguageRecords, insideInstalledPackage } from '../common.ts';
 import { parseDepsJson, parsePackagesLockJson } from './deps-json.ts';
 import type { DotnetPackage } from './deps-json.ts';
 import { parseMsbuildPackages } from './msbuild.ts';
@@ -14,6 +14,9 @@ type FileKind = 'deps-json' | 'packages-lock' | 'msbuild';
 export function dotnetFileKind(path: string): FileKind | undefined {
   const base = baseName(path);
   if (base.endsWith('.deps.json') && base.length > '.deps.json'.length) return 'deps-json';
+  // Source-tree files inside other packages (an npm package's .NET sample, a NuGet package's
+  // content files in the package cache) describe those packages' builds, not this image.
+  if (insideInstalledPackage(path) || /(^|\/)\.nuget\/packages\//.test(path)) return undefined;
   if (base === 'packages.lock.json') return 'packages-lock';
   if (base === 'Directory.Packages.props' || /\.(cs|fs|vb)proj$/.test(base)) return 'msbuild';
   return undefined;

@@ -86,6 +86,10 @@ describe('.NET analyzer', () => {
     assert.equal(dotnetAnalyzer.required('app/My.App.deps.json', meta), true);
     assert.equal(dotnetAnalyzer.required('app/.deps.json', meta), false);
     assert.equal(dotnetAnalyzer.required('src/App/App.csproj', meta), true);
+    assert.equal(dotnetAnalyzer.required('app/node_modules/edge-js/samples/Sample.csproj', meta), false);
+    assert.equal(dotnetAnalyzer.required('root/.nuget/packages/some.pkg/1.0.0/content/packages.lock.json', meta), false);
+    // Built apps shipped inside other packages are real binaries: their deps.json still counts.
+    assert.equal(dotnetAnalyzer.required('app/node_modules/tool/bin/Tool.deps.json', meta), true);
   });
 });
 
