@@ -43,7 +43,7 @@ export function finalizeDotnet(fragments: Fragment<DotnetPackage[]>[]): Analyzer
 
 export const dotnetAnalyzer: Analyzer<DotnetPackage[]> = {
   name: 'dotnet',
-  version: 1,
+  version: 2,
   kind: 'language',
   maxFileSize: LOCKFILE_MAX_SIZE,
   required: (path: string, _meta: FileMeta) => dotnetFileKind(path) !== undefined,

@@ -206,7 +206,7 @@ export function finalizeNpm(fragments: Fragment<NpmFragment>[]): AnalyzerOutput 
 
 export const npmAnalyzer: Analyzer<NpmFragment> = {
   name: 'npm',
-  version: 1,
+  version: 2,
   kind: 'language',
   maxFileSize: LOCKFILE_MAX_SIZE,
   required: (path: string, _meta: FileMeta) => npmRequired(path),

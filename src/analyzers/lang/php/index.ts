@@ -96,7 +96,7 @@ export function finalizeComposer(fragments: Fragment<ComposerFragment>[]): Analy
 
 export const composerAnalyzer: Analyzer<ComposerFragment> = {
   name: 'composer',
-  version: 1,
+  version: 2,
   kind: 'language',
   maxFileSize: LOCKFILE_MAX_SIZE,
   required: (path: string, _meta: FileMeta) => composerRequired(path),

@@ -95,7 +95,7 @@ export function finalizePython(fragments: Fragment<PythonRecord[]>[]): AnalyzerO
 
 export const pythonAnalyzer: Analyzer<PythonRecord[]> = {
   name: 'python',
-  version: 1,
+  version: 2,
   kind: 'language',
   maxFileSize: LOCKFILE_MAX_SIZE,
   required: (path: string, meta: FileMeta) => pythonFileKind(path, meta.type) !== undefined,

@@ -35,7 +35,7 @@ export function finalizeRuby(fragments: Fragment<GemRecord[]>[]): AnalyzerOutput
 
 export const rubyAnalyzer: Analyzer<GemRecord[]> = {
   name: 'ruby',
-  version: 1,
+  version: 2,
   kind: 'language',
   maxFileSize: LOCKFILE_MAX_SIZE,
   required: (path: string, _meta: FileMeta) => rubyRequired(path),
