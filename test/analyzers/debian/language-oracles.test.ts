@@ -66,6 +66,22 @@ describe('Debian rootfs with python3 and ruby packages: analyzers against the in
     assert.deepEqual(ids(ours), ids(oracle));
   });
 
+  test('dpkg: every package\'s files equal `dpkg-query -L` (what folding language packages relies on)', (t) => {
+    if (!requireOrSkip(t, available(), 'debootstrap (root) or a cached rootfs')) return;
+    const debs = outputs.get('dpkg')?.packages ?? [];
+    assert.ok(debs.length > 100, String(debs.length));
+    const problems: string[] = [];
+    for (const p of debs) {
+      const query = p.arch && p.arch !== 'all' ? `${p.name}:${p.arch}` : p.name;
+      const listed = execFileSync('dpkg-query', [`--admindir=${root}/var/lib/dpkg`, '-L', query], { encoding: 'utf8' });
+      // `/.` is dpkg's entry for the root directory; diversion notes are not paths.
+      const want = listed.split('\n').filter((l) => l.startsWith('/') && l !== '/.').map((l) => l.slice(1)).sort();
+      const got = [...new Set(p.files ?? [])].map((f) => f.replace(/^\/+/, '')).sort();
+      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${query}: ${got.length} files, dpkg-query ${want.length}`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
   test('inventory: what debs installed is reported as part of them; what pip and gem installed stays, with its purl', (t) => {
     if (!requireOrSkip(t, available(), 'debootstrap (root) or a cached rootfs')) return;
     const inv = buildInventory(outputs.values());
