@@ -4,6 +4,7 @@
  * details are read, in batches, only for the entries the pre-check lets through.
  */
 import type Database from 'better-sqlite3';
+import { eventOrderFingerprint } from '../vulndb/match-entries.ts';
 import { normalizeEcosystem, normalizePackageName } from '../vulndb/names.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
 import { openIndexDatabase } from '../vulndb/store.ts';
@@ -43,6 +44,11 @@ export interface AdvisoryIndex {
   readonly path: string;
   readonly snapshot: string;
   readonly builtAt: string;
+  /**
+   * Whether the events in the compact entries were sorted by this build's version schemes
+   * (vulndb/match-entries `eventOrderFingerprint`). When not, the matcher evaluates every row in full.
+   */
+  readonly storedOrderTrusted: boolean;
   close(): void;
   /**
    * The compact entries of these package names in one ecosystem (names as inventories spell them;
@@ -72,6 +78,7 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
   readonly path: string;
   readonly snapshot: string;
   readonly builtAt: string;
+  readonly storedOrderTrusted: boolean;
   private readonly db: Database.Database;
   private readonly entryStatements = new Map<number, Database.Statement<string[], [string, string]>>();
   private readonly rowStatements = new Map<number, Database.Statement<number[], [number, number, string, string, string, string, string]>>();
@@ -85,6 +92,7 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     const meta = new Map(this.db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((r) => [r.key, r.value]));
     this.snapshot = meta.get('snapshot') ?? '';
     this.builtAt = meta.get('built_at') ?? '';
+    this.storedOrderTrusted = meta.get('event_order') === eventOrderFingerprint();
     this.detailStmt = this.db.prepare('SELECT detail FROM advisories WHERE rid = ?');
     this.aliasStmt = this.db.prepare('SELECT rid FROM advisories WHERE id = ? UNION SELECT rid FROM aliases WHERE alias = ?');
   }

@@ -130,7 +130,8 @@ class Matcher {
   /** One SchemeChoice per ecosystem instead of one per (package, row) pair. */
   private readonly choiceCache = new Map<string, PackedSchemeChoice>();
 
-  constructor(options: MatchOptions) {
+  /** @param storedOrderTrusted the index's compact entries were sorted by this build (AdvisoryIndex.storedOrderTrusted). */
+  constructor(options: MatchOptions, private readonly storedOrderTrusted = true) {
     this.schemeFor = options.schemeFor ?? schemeForEcosystem;
   }
 
@@ -147,7 +148,8 @@ class Matcher {
     let c = this.choiceCache.get(ecosystem);
     if (!c) {
       const scheme = this.scheme(ecosystem).scheme;
-      c = { ecosystem: scheme, semver: OSV_SEMVER, ecosystemTag: sortTag(scheme), semverTag: sortTag(OSV_SEMVER) };
+      const trusted = this.storedOrderTrusted;
+      c = { ecosystem: scheme, semver: OSV_SEMVER, ecosystemTag: trusted ? sortTag(scheme) : undefined, semverTag: trusted ? sortTag(OSV_SEMVER) : undefined };
       this.choiceCache.set(ecosystem, c);
     }
     return c;
@@ -386,7 +388,7 @@ export function matchPackages(
   index: AdvisoryIndex,
   options: MatchOptions = {},
 ): { vulnerabilities: Vulnerability[]; warnings: string[] } {
-  const matcher = new Matcher(options);
+  const matcher = new Matcher(options, index.storedOrderTrusted);
   const warnings = new Set<string>();
   // The same (ecosystem, name, version) recurs across layers and lockfiles: evaluate it once per key.
   const { keys, pending } = preCheck(packages, os, index, matcher);

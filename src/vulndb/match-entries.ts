@@ -18,8 +18,9 @@
  * - versions: '' without a list, '\n'-joined with a leading and trailing '\n' (exact-spelling membership
  *   by `includes`), or 0 when a listed version contains '\n' (the matcher then evaluates the full row).
  */
-import { getScheme, SCHEME_IDS } from '../versions/index.ts';
-import { schemeForEcosystem } from '../versions/index.ts';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getScheme, SCHEME_IDS, schemeForEcosystem } from '../versions/index.ts';
 import type { VersionScheme } from '../versions/types.ts';
 import type { OsvEvent } from './osv.ts';
 
@@ -88,6 +89,32 @@ const REGISTERED = new Set(SCHEME_IDS);
 export function sortTag(scheme: VersionScheme): string | undefined {
   if (scheme === OSV_SEMVER) return 'osv-semver';
   return REGISTERED.has(scheme.id) && getScheme(scheme.id) === scheme ? scheme.id : undefined;
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * Identifies the code that ordered stored events: a hash of src/versions and of this module. The
+ * index records it when built; a reader whose code differs (a scheme's order was changed since) does
+ * not trust the stored order and evaluates every row from its JSON — slower, never wrong — until the
+ * next `db update`/`db import` rebuilds the entries. Sources that cannot be read give a fingerprint
+ * that matches nothing, with the same effect.
+ */
+export function eventOrderFingerprint(): string {
+  if (fingerprint === undefined) {
+    const hash = createHash('sha256');
+    try {
+      const versionsDir = new URL('../versions/', import.meta.url);
+      for (const file of readdirSync(versionsDir).filter((f) => f.endsWith('.ts')).sort()) {
+        hash.update(`${file}\0`).update(readFileSync(new URL(file, versionsDir))).update('\0');
+      }
+      hash.update(readFileSync(new URL(import.meta.url)));
+      fingerprint = hash.digest('hex').slice(0, 16);
+    } catch {
+      fingerprint = `unreadable-${process.pid}-${Date.now()}`;
+    }
+  }
+  return fingerprint;
 }
 
 /** What the encoder reads of an affected entry (a subset of StoredAffected). */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PortwardenError } from '../util/errors.ts';
 import { normalizeEcosystem, normalizePackageName } from './names.ts';
-import { encodeMatchEntry } from './match-entries.ts';
+import { encodeMatchEntry, eventOrderFingerprint } from './match-entries.ts';
 import { cveIdsOf } from './osv.ts';
 import type { OsvEvent, OsvRecord } from './osv.ts';
 
@@ -248,6 +248,7 @@ export class IndexBuilder {
     setMeta.run('schema_version', String(SCHEMA_VERSION));
     setMeta.run('snapshot', snapshot);
     setMeta.run('built_at', builtAt);
+    setMeta.run('event_order', eventOrderFingerprint());
     this.db.exec('ANALYZE');
     this.db.close();
     this.finished = true;

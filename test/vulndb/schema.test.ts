@@ -95,6 +95,33 @@ describe('index schema versions', () => {
     assert.deepEqual(readdirSync(path.dirname(file)).filter((f) => f.endsWith('.tmp')), []);
   });
 
+  test('stored event order is used only when this build sorted it (event_order fingerprint)', async () => {
+    const file = path.join(tmp.dir, 'order.db');
+    await importAdvisories([input], { dbPath: file, replace: true });
+    const packages = [pkg({ name: 'left-pad', version: '1.2.0', ecosystem: 'npm' })];
+    const ids = (f: string) => {
+      const index = openAdvisoryIndex(f);
+      try {
+        return { trusted: index.storedOrderTrusted, ids: matchPackages(packages, undefined, index).vulnerabilities.map((v) => v.id) };
+      } finally {
+        index.close();
+      }
+    };
+    assert.deepEqual(ids(file), { trusted: true, ids: ['CVE-2024-0001'] });
+    // Simulate entries sorted by an older scheme implementation: the fix stored before `introduced: 0`.
+    const db = new Database(file);
+    const entries = (db.prepare("SELECT entries FROM match_index WHERE ecosystem = 'npm' AND name = 'left-pad'").get() as { entries: string }).entries;
+    const swapped = entries.replace('0,"0",1,"1.3.0"', '1,"1.3.0",0,"0"');
+    assert.notEqual(swapped, entries);
+    db.prepare("UPDATE match_index SET entries = ? WHERE ecosystem = 'npm' AND name = 'left-pad'").run(swapped);
+    db.close();
+    assert.deepEqual(ids(file), { trusted: true, ids: [] }, 'a trusted order is relied upon (this is what the fingerprint guards)');
+    const stale = new Database(file);
+    stale.prepare("UPDATE meta SET value = 'built-by-other-code' WHERE key = 'event_order'").run();
+    stale.close();
+    assert.deepEqual(ids(file), { trusted: false, ids: ['CVE-2024-0001'] }, 'an untrusted order sends every row to the full evaluation');
+  });
+
   test('a merge import into an index of an unknown schema is refused and leaves it untouched', async () => {
     const file = path.join(tmp.dir, 'future', 'advisories.db');
     mkdirSync(path.dirname(file));
