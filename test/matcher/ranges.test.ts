@@ -77,6 +77,17 @@ describe('OSV range evaluation', () => {
   });
 });
 
+/** One OSV event of any kind over `version`, `introduced: "0"` included. */
+function osvEvent(version: fc.Arbitrary<string>): fc.Arbitrary<Record<string, string>> {
+  return fc.oneof(
+    version.map((v) => ({ introduced: v })),
+    version.map((v) => ({ fixed: v })),
+    version.map((v) => ({ last_affected: v })),
+    version.map((v) => ({ limit: v })),
+    fc.constant({ introduced: '0' }),
+  );
+}
+
 describe('range evaluation properties (semver)', () => {
   const version = fc.tuple(fc.nat(20), fc.nat(20), fc.nat(20)).map(([a, b, c]) => `${a}.${b}.${c}`);
   const cmp = (a: string, b: string) => getScheme('semver').compare(a, b);
@@ -100,13 +111,7 @@ describe('range evaluation properties (semver)', () => {
   });
 
   test('the allocation-free pre-check agrees with the full evaluation', () => {
-    const event = fc.oneof(
-      version.map((v) => ({ introduced: v })),
-      version.map((v) => ({ fixed: v })),
-      version.map((v) => ({ last_affected: v })),
-      version.map((v) => ({ limit: v })),
-      fc.constant({ introduced: '0' }),
-    );
+    const event = osvEvent(version);
     fc.assert(
       fc.property(fc.array(event, { minLength: 1, maxLength: 6 }), fc.array(version, { maxLength: 3 }), version, (events, versions, probe) => {
         const entry = { ranges: [{ type: 'ECOSYSTEM', events: events as Record<string, string>[] }], versions };
@@ -141,13 +146,7 @@ describe('pre-check on the compact index entries (vulndb/match-entries)', () => 
     fc.nat(4).map((a) => `v${a}.1`),
     fc.constantFrom('0', '1.0.0-rc.1', '2.0.post1', 'not a version!', 'line\nbreak'),
   );
-  const event = fc.oneof(
-    version.map((v) => ({ introduced: v })),
-    version.map((v) => ({ fixed: v })),
-    version.map((v) => ({ last_affected: v })),
-    version.map((v) => ({ limit: v })),
-    fc.constant({ introduced: '0' }),
-  );
+  const event = osvEvent(version);
   const range = fc.record({ type: fc.constantFrom('ECOSYSTEM', 'SEMVER', 'GIT', 'OTHER'), events: fc.array(event, { minLength: 1, maxLength: 6 }) });
   const entryArb = fc.record({ ranges: fc.array(range, { maxLength: 3 }), versions: fc.array(version, { maxLength: 4 }) }, { requiredKeys: [] });
   const ecosystems = ['npm', 'PyPI', 'Debian:12', 'Go', 'Maven', 'SomethingUnknown'];
