@@ -1,6 +1,6 @@
 /**
- * API and queue benchmark: autocannon against a local server for GET /scans/{id} and POST /scans,
- * then the queue's per-job overhead (enqueue → no-op handler → completion) through pg-boss.
+ * API and queue benchmark: autocannon against a local server for GET /scans/{id} (completed, queued,
+ * scanning, and a cache-miss case over many ids) and POST /scans, then the queue's per-job overhead (enqueue → no-op handler → completion) through pg-boss.
  * Store: PostgreSQL when PORTWARDEN_BENCH_DATABASE_URL (or the local server) is reachable, plus the
  * embedded PGlite store. Run: npm run bench -- api   (BENCH_SECONDS=10 by default)
  */
@@ -12,7 +12,11 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 import { loadConfig } from '../src/config/index.ts';
 import { startService } from '../src/service/server.ts';
-import { completeScan, createScan } from '../src/store/scans.ts';
+import type { Kysely } from 'kysely';
+import { completeScan, createScan, startAttempt } from '../src/store/scans.ts';
+import { createToken } from '../src/store/tokens.ts';
+import type { Database } from '../src/store/schema.ts';
+import { FakeScanner } from '../test/service/fixtures.ts';
 import { openStore } from '../src/store/database.ts';
 import { PgBossQueue } from '../src/queue/pgboss.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
@@ -49,37 +53,76 @@ function vulns(n: number): Vulnerability[] {
 }
 
 // autocannon ships no types; this is the part of its API used here.
-interface CannonOptions { url: string; connections: number; duration: number; method?: string; headers?: Record<string, string>; body?: string }
+interface CannonRequest { method?: string; path?: string; setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }
+interface CannonOptions { url: string; connections: number; duration: number; method?: string; headers?: Record<string, string>; body?: string; requests?: CannonRequest[] }
 interface CannonResult { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; [k: string]: unknown }
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: CannonOptions, cb: (err: Error | null, res: CannonResult) => void) => void;
 
-function run(opts: CannonOptions): Promise<CannonResult> {
-  return new Promise((resolve, reject) => {
-    autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+/** One autocannon run, with the process CPU time it cost (client and server share this process) and the load average after it. */
+async function run(opts: CannonOptions): Promise<CannonResult & { cpuSeconds: number; load: number }> {
+  const cpu = process.cpuUsage();
+  const res = await new Promise<CannonResult>((resolve, reject) => {
+    autocannon(opts, (err, r) => (err ? reject(err) : resolve(r)));
   });
+  const used = process.cpuUsage(cpu);
+  return { ...res, cpuSeconds: (used.user + used.system) / 1e6, load: os.loadavg()[0] ?? 0 };
 }
 
-function line(label: string, r: CannonResult): string {
-  const codes = Object.entries(r).filter(([k]) => /^\dxx$/.test(k)).map(([k, v]) => `${k}=${v}`).join(' ');
-  return `| ${label} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors} | ${codes} |`;
+function line(label: string, r: CannonResult & { cpuSeconds: number; load: number }): string {
+  const codes = Object.entries(r).filter(([k, v]) => /^\dxx$/.test(k) && v !== 0).map(([k, v]) => `${k}=${v}`).join(' ');
+  return `| ${label} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors} | ${codes} | ${r.cpuSeconds.toFixed(1)} | ${r.load.toFixed(2)} |`;
 }
 
+const MISS_IDS = Number(process.env.BENCH_MISS_IDS ?? 20_000);
+
+/** Queued scans inserted in bulk, for the cache-miss case: every request names a scan not read within the last second. */
+async function manyQueuedScans(db: Kysely<Database>, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  for (let i = 0; i < n; i += 1000) {
+    await db.insertInto('scans').values(ids.slice(i, i + 1000).map((id) => ({
+      id, type: 'docker-image', target: 'registry.bench/many:1', platform: null, status: 'queued' as const, priority: 10, error: null, job_id: randomUUID(),
+      digest: null, advisory_snapshot: null, report_key: null, result_source: null, requested_by: null,
+    }))).execute();
+  }
+  return ids;
+}
+
+/**
+ * The service as `portwarden serve` runs it: bearer-token auth (a pipeline's token, rate limit
+ * raised out of the way), and on the embedded store the in-process worker attached (an instant
+ * scanner stands in for the pipeline, so POSTed jobs are drained while POSTs continue).
+ */
 async function benchApi(kind: string, databaseUrl: string | undefined, home: string): Promise<string[]> {
-  const cfg = loadConfig({ env: {}, flags: { home, port: 0, worker: false, allowAnonymous: true, allowRegistries: ['registry.bench'], rateLimitMax: 10_000_000, logLevel: 'silent', ...(databaseUrl ? { databaseUrl } : {}) } });
-  const svc = await startService(cfg, { api: true, logger: createLogger('silent'), storeDir: databaseUrl ? undefined : path.join(home, 'store'), defaultMetrics: false });
-  const id = randomUUID();
-  await createScan(svc.store.db, { id, type: 'docker-image', target: 'registry.bench/app:1', priority: 10, jobId: randomUUID() });
-  const v = vulns(20);
-  await completeScan(svc.store.db, id, { digest: `sha256:${'d'.repeat(64)}`, summary: { critical: 0, high: 20, medium: 0, low: 0, unknown: 0, total: 20 }, secrets: 0, advisorySnapshot: 's', reportKey: `reports/${id}.json`, resultSource: 'scan', vulnerabilities: v });
-  const queuedId = randomUUID();
-  await createScan(svc.store.db, { id: queuedId, type: 'docker-image', target: 'registry.bench/app:2', priority: 10, jobId: randomUUID() });
+  const cfg = loadConfig({ env: {}, flags: { home: path.join(home, kind), port: 0, worker: !databaseUrl, allowAnonymous: false, allowRegistries: ['registry.bench'], rateLimitMax: 10_000_000, logLevel: 'silent', ...(databaseUrl ? { databaseUrl } : {}) } });
+  const svc = await startService(cfg, { api: true, logger: createLogger('silent'), storeDir: databaseUrl ? undefined : path.join(home, kind, 'store'), defaultMetrics: false, scanner: new FakeScanner() });
+  const db = svc.store.db;
+  const { token } = await createToken(db, 'bench', ['scan:read', 'scan:write']);
+  const headers = { authorization: `Bearer ${token}` };
+  const get = (id: string) => run({ url: `${svc.url}/scans/${id}`, connections: CONNECTIONS, duration: SECONDS, headers });
+  const newScan = async (target: string) => {
+    const id = randomUUID();
+    await createScan(db, { id, type: 'docker-image', target, priority: 10, jobId: randomUUID() });
+    return id;
+  };
+  const completedId = await newScan('registry.bench/app:1');
+  await completeScan(db, completedId, { digest: `sha256:${'d'.repeat(64)}`, summary: { critical: 0, high: 20, medium: 0, low: 0, unknown: 0, total: 20 }, secrets: 0, advisorySnapshot: 's', reportKey: `reports/${completedId}.json`, resultSource: 'scan', vulnerabilities: vulns(20) });
+  const queuedId = await newScan('registry.bench/app:2');
+  const scanningId = await newScan('registry.bench/app:3');
+  await startAttempt(db, scanningId);
   const out: string[] = [];
-  await run({ url: `${svc.url}/scans/${id}`, connections: CONNECTIONS, duration: 2 }); // warm-up
-  out.push(line(`${kind}: GET /scans/{id} completed, 20 findings (immutable, served from the per-process cache after the first read)`, await run({ url: `${svc.url}/scans/${id}`, connections: CONNECTIONS, duration: SECONDS })));
-  out.push(line(`${kind}: GET /scans/{id} queued (store read every time)`, await run({ url: `${svc.url}/scans/${queuedId}`, connections: CONNECTIONS, duration: SECONDS })));
-  out.push(line(`${kind}: POST /scans`, await run({
+  await get(completedId); // warm-up (JIT, connections)
+  out.push(line(`${kind}: GET /scans/{id} completed, 20 findings`, await get(completedId)));
+  out.push(line(`${kind}: GET /scans/{id} queued`, await get(queuedId)));
+  out.push(line(`${kind}: GET /scans/{id} scanning`, await get(scanningId)));
+  const missIds = await manyQueuedScans(db, MISS_IDS);
+  let next = 0;
+  out.push(line(`${kind}: GET /scans/{id} queued, ${MISS_IDS} ids round-robin (every read misses the cache)`, await run({
+    url: svc.url ?? '', connections: CONNECTIONS, duration: SECONDS, headers,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/scans/${missIds[next++ % missIds.length]}` }) }],
+  })));
+  out.push(line(`${kind}: POST /scans${databaseUrl ? '' : ' (embedded worker draining them)'}`, await run({
     url: `${svc.url}/scans`, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
-    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'docker-image', target: 'registry.bench/app:1' }),
+    headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'docker-image', target: 'registry.bench/app:1' }),
   })));
   await svc.close();
   return out;
@@ -109,6 +152,7 @@ async function benchQueue(kind: string, databaseUrl: string | undefined, home: s
   return `| ${kind} | ${N} | ${enqueueMs.toFixed(2)} | ${drainMs.toFixed(2)} | ${(enqueueMs + drainMs).toFixed(2)} |`;
 }
 
+console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const home = mkdtempSync(path.join(os.tmpdir(), 'pw-bench-'));
 const pgdb = await freshPgDatabase();
 try {
@@ -122,8 +166,8 @@ try {
   }
   api.push(...await benchApi('pglite', undefined, home));
   queue.push(await benchQueue('pglite', undefined, home));
-  console.log(`\nautocannon, ${CONNECTIONS} connections, ${SECONDS} s, Node ${process.version}, ${os.cpus().length} cores`);
-  console.log('| case | req/s | p50 ms | p99 ms | errors | status codes |\n|---|---|---|---|---|---|');
+  console.log(`\nautocannon, ${CONNECTIONS} connections, ${SECONDS} s, Node ${process.version}, ${os.cpus().length} cores; CPU s = this process (server and autocannon), load = 1-min load average after the run`);
+  console.log('| case | req/s | p50 ms | p99 ms | errors | status codes | CPU s | load |\n|---|---|---|---|---|---|---|---|');
   for (const l of api) console.log(l);
   console.log('\nqueue overhead per job: enqueue, then drain with a no-op handler (4 slots)');
   console.log('| store | jobs | enqueue ms/job | fetch+complete ms/job | total ms/job |\n|---|---|---|---|---|');
