@@ -101,6 +101,16 @@ export class AddressRefusedError extends Error {
   readonly code = 'ERR_ADDRESS_REFUSED';
 }
 
+/** True when `err` or one of its causes is an AddressRefusedError (the registry client wraps network errors). */
+export function isAddressRefusal(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    if ((e as { code?: unknown }).code === 'ERR_ADDRESS_REFUSED') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export type GuardVerdict =
   | { ok: true; target: ParsedTarget }
   | { ok: false; reason: string }

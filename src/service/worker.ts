@@ -15,7 +15,7 @@ import type { ServiceMetrics } from '../telemetry/metrics.ts';
 import type { RegistryCredential } from '../config/index.ts';
 import { reportKey, sbomKey } from '../store/objects.ts';
 import { acquireDigestLease, completeScan, getImage, markDeadLettered, recordAttemptError, releaseDigestLease, startAttempt } from '../store/scans.ts';
-import { TargetGuard } from './target-guard.ts';
+import { TargetGuard, isAddressRefusal } from './target-guard.ts';
 import { createGuardedDispatcher } from './guarded-dispatcher.ts';
 import type { Dispatcher } from 'undici';
 import { seenEcosystemsPath } from '../vulndb/seen-ecosystems.ts';
@@ -81,7 +81,7 @@ export class ScanWorker {
       log.info({ outcome, seconds: seconds() }, 'scan completed');
     } catch (err) {
       const message = errorMessage(err);
-      const permanent = err instanceof PermanentError || err instanceof UserInputError;
+      const permanent = err instanceof PermanentError || err instanceof UserInputError || isAddressRefusal(err);
       if (permanent || ctx.attempt >= ctx.maxAttempts) {
         await markDeadLettered(this.d.db, row.id, message);
         this.d.metrics?.jobDuration.observe({ outcome: 'dead_letter' }, seconds());
