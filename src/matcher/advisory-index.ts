@@ -140,8 +140,10 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     const result = new Map<string, string>();
     for (let i = 0; i < keys.length; i += BATCH) {
       const batch = keys.slice(i, i + BATCH);
-      for (const [name, entries] of this.entryStatement(batch.length).all(eco, ...batch)) {
-        for (const original of byKey.get(name) ?? []) result.set(original, entries);
+      const found = this.entryStatement(batch.length).all(eco, ...batch);
+      for (let r = 0; r < found.length; r++) {
+        const columns = found[r] as [string, string];
+        for (const original of byKey.get(columns[0]) ?? []) result.set(original, columns[1]);
       }
     }
     return result;
@@ -154,10 +156,14 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     const ids = [...new Set(rowIds)].sort((a, b) => a - b);
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
-      for (const [row, rid, advisoryId, ecosystem, name, data, detailJson] of this.rowStatement(batch.length).all(...batch)) {
+      const found = this.rowStatement(batch.length).all(...batch);
+      for (let r = 0; r < found.length; r++) {
+        // Indexed, not destructured: unoptimised code would allocate an iterator step per column.
+        const columns = found[r] as [number, number, string, string, string, string, string];
+        const rid = columns[1];
         let detail = details.get(rid);
-        if (!detail) details.set(rid, (detail = JSON.parse(detailJson) as AdvisoryDetail));
-        out.set(row, { row, rid, advisoryId, ecosystem, name, data: JSON.parse(data) as StoredAffected, detail });
+        if (!detail) details.set(rid, (detail = JSON.parse(columns[6]) as AdvisoryDetail));
+        out.set(columns[0], { row: columns[0], rid, advisoryId: columns[2], ecosystem: columns[3], name: columns[4], data: JSON.parse(columns[5]) as StoredAffected, detail });
       }
     }
     return out;

@@ -13,6 +13,7 @@ import { ecosystemBase, isOsEcosystem, normalizeEcosystem } from '../vulndb/name
 import { OSV_SEMVER, sortTag } from '../vulndb/match-entries.ts';
 import { cveIdsOf } from '../vulndb/osv.ts';
 import { selectSeverity } from '../vulndb/severity.ts';
+import type { SeverityInput } from '../vulndb/severity.ts';
 import { parseMatchEntries } from './advisory-index.ts';
 import type { AdvisoryDetail, AdvisoryIndex, AffectedRowWithDetail, MatchEntry } from './advisory-index.ts';
 import { evaluateAffected, quickAffectedEntry } from './ranges.ts';
@@ -178,8 +179,10 @@ class Matcher {
 /** Batched lookups: one query per ecosystem and batch of names. */
 function lookupAll(index: AdvisoryIndex, queries: MatchQuery[][]): Map<string, Map<string, string>> {
   const byEcosystem = new Map<string, Set<string>>();
-  for (const list of queries) {
-    for (const q of list) {
+  for (let i = 0; i < queries.length; i++) {
+    const list = queries[i] as MatchQuery[];
+    for (let j = 0; j < list.length; j++) {
+      const q = list[j] as MatchQuery;
       let set = byEcosystem.get(q.ecosystem);
       if (!set) byEcosystem.set(q.ecosystem, (set = new Set()));
       set.add(q.name);
@@ -204,9 +207,10 @@ interface Group {
 function groupHits(hits: Hit[]): Group[] {
   const groups = new Map<string, Group>();
   const pending: Hit[] = [];
-  for (const hit of hits) {
+  for (let h = 0; h < hits.length; h++) {
+    const hit = hits[h] as Hit;
     if (hit.cves.length === 0) pending.push(hit);
-    else for (const cve of hit.cves) addToGroup(groups, cve, cve, hit);
+    else for (let c = 0; c < hit.cves.length; c++) addToGroup(groups, hit.cves[c] as string, hit.cves[c] as string, hit);
   }
   // Usually every hit names a CVE and this is all (no per-call closures: this runs once per package key).
   if (pending.length) groupWithoutCve(groups, hits, pending);
@@ -292,6 +296,8 @@ function instantiate(template: FindingTemplate, pkg: Package): Vulnerability {
 }
 
 function buildTemplate(group: Group, scheme: VersionScheme, ecosystem: string): FindingTemplate {
+  // Index loops and no throw-away arrays: this runs once per finding template (thousands per scan),
+  // mostly before the JIT has optimised it, where every for-of step allocates.
   const { hits, primary } = group;
   const aliasSet = new Set<string>();
   const references = new Set<string>();
@@ -299,47 +305,53 @@ function buildTemplate(group: Group, scheme: VersionScheme, ecosystem: string): 
   let description = '';
   let published: string | undefined;
   let modified: string | undefined;
-  for (const hit of hits) {
+  let fixed: string | null = null;
+  let willNotFix = false;
+  const severityInputs: SeverityInput[] = [];
+  const evidence: MatchEvidence[] = [];
+  for (let h = 0; h < hits.length; h++) {
+    const hit = hits[h] as Hit;
     const d = hit.detail;
     const cves = hit.cves;
-    for (const id of [d.id, ...(d.aliases ?? []), ...(d.upstream ?? [])]) {
-      if (id === primary) continue;
-      // A record covering several CVEs is split; its other CVEs are other findings, not aliases.
-      if (cves.length > 1 && cves.includes(id)) continue;
-      aliasSet.add(id);
-    }
-    for (const r of d.references ?? []) references.add(r.url);
+    addAlias(aliasSet, d.id, primary, cves);
+    if (d.aliases) for (let i = 0; i < d.aliases.length; i++) addAlias(aliasSet, d.aliases[i] as string, primary, cves);
+    if (d.upstream) for (let i = 0; i < d.upstream.length; i++) addAlias(aliasSet, d.upstream[i] as string, primary, cves);
+    if (d.references) for (let i = 0; i < d.references.length; i++) references.add((d.references[i] as { url: string }).url);
     if (!title && d.summary) title = d.summary;
     if (!description && d.details) description = d.details;
     if (d.published && !d.published.startsWith('0001-') && (!published || d.published < published)) published = d.published;
     if (d.modified && !d.modified.startsWith('0001-') && (!modified || d.modified > modified)) modified = d.modified;
+    // The highest fix of the group: the version that clears every advisory in it.
+    const f = hit.verdict.fixed;
+    if (f !== null) {
+      try {
+        if (fixed === null || scheme.compare(f, fixed) > 0) fixed = f;
+      } catch {
+        fixed ??= f;
+      }
+    }
+    if (fixStatusOf(hit) === 'will_not_fix') willNotFix = true;
+    severityInputs.push({ record: d, affectedSeverity: hit.row.data.severity, ecosystemSpecific: hit.row.data.ecosystem_specific, databaseSpecific: hit.row.data.database_specific });
+    evidence.push(evidenceOf(hit));
   }
   if (!title) title = firstLine(description) || primary;
-  const fixes = hits.map((h) => h.verdict.fixed).filter((f): f is string => f !== null);
-  let fixed: string | null = null;
-  for (const f of fixes) {
-    try {
-      if (fixed === null || scheme.compare(f, fixed) > 0) fixed = f;
-    } catch {
-      fixed ??= f;
+  const status: FixStatus = fixed ? 'fixed' : willNotFix ? 'will_not_fix' : 'affected';
+  const distro = isOsEcosystem(ecosystem) ? ecosystemBase(ecosystem).toLowerCase() : undefined;
+  const sev = selectSeverity(severityInputs, distro);
+  const aliases = [...aliasSet];
+  let cve = primary;
+  if (!primary.startsWith('CVE-')) {
+    for (let i = 0; i < aliases.length; i++) {
+      if ((aliases[i] as string).startsWith('CVE-')) {
+        cve = aliases[i] as string;
+        break;
+      }
     }
   }
-  const statuses = hits.map(fixStatusOf);
-  const status: FixStatus = fixed ? 'fixed' : statuses.includes('will_not_fix') ? 'will_not_fix' : 'affected';
-  const distro = isOsEcosystem(ecosystem) ? ecosystemBase(ecosystem).toLowerCase() : undefined;
-  const sev = selectSeverity(
-    hits.map((h) => ({
-      record: h.detail,
-      affectedSeverity: h.row.data.severity,
-      ecosystemSpecific: h.row.data.ecosystem_specific,
-      databaseSpecific: h.row.data.database_specific,
-    })),
-    distro,
-  );
-  const cve = primary.startsWith('CVE-') ? primary : [...aliasSet].find((a) => a.startsWith('CVE-')) ?? primary;
+  if (aliases.length > 1) aliases.sort();
   const vuln: FindingTemplate = {
     id: primary,
-    aliases: [...aliasSet].sort(),
+    aliases,
     cve_id: cve,
     severity: sev.severity,
     severity_source: sev.source,
@@ -349,13 +361,19 @@ function buildTemplate(group: Group, scheme: VersionScheme, ecosystem: string): 
     title,
     description,
     references: [...references],
-    evidence: hits.map(evidenceOf),
+    evidence,
   };
   if (sev.cvss.length) vuln.cvss = sev.cvss;
   if (Object.keys(sev.vendor).length) vuln.vendor_severity = sev.vendor;
   if (published) vuln.published = published;
   if (modified) vuln.modified = modified;
   return vuln;
+}
+
+/** A record covering several CVEs is split; its other CVEs are other findings, not aliases. */
+function addAlias(aliases: Set<string>, id: string, primary: string, cves: string[]): void {
+  if (id === primary || (cves.length > 1 && cves.includes(id))) return;
+  aliases.add(id);
 }
 
 /** A row the pre-check let through, and the lookup that found it. */
@@ -399,11 +417,16 @@ export function matchPackages(
   let chunkRows = 0;
   const flush = () => {
     const rowIds: number[] = [];
-    for (const p of chunk) for (const c of p.candidates) rowIds.push(c.row);
+    for (let k = 0; k < chunk.length; k++) {
+      const candidates = (chunk[k] as PendingKey).candidates;
+      for (let c = 0; c < candidates.length; c++) rowIds.push((candidates[c] as Candidate).row);
+    }
     const rows = index.rows(rowIds);
-    for (const { key, pkg, ecosystem, candidates } of chunk) {
+    for (let k = 0; k < chunk.length; k++) {
+      const { key, pkg, ecosystem, candidates } = chunk[k] as PendingKey;
       const hits: Hit[] = [];
-      for (const { query, row: rowId } of candidates) {
+      for (let c = 0; c < candidates.length; c++) {
+        const { query, row: rowId } = candidates[c] as Candidate;
         const row = rows.get(rowId);
         if (!row) throw new Error(`affected row ${rowId} missing from ${index.path}`);
         const evaluation = matcher.evaluate(query, row, true);
@@ -415,7 +438,8 @@ export function matchPackages(
       if (hits.length === 0) continue;
       const scheme = matcher.scheme(ecosystem).scheme;
       const templates = groupHits(hits).map((g) => buildTemplate(g, scheme, ecosystem));
-      templatesByKey.set(key, templates.sort(bySeverityThenId));
+      if (templates.length > 1) templates.sort(bySeverityThenId);
+      templatesByKey.set(key, templates);
     }
     chunk = [];
     chunkRows = 0;
@@ -442,25 +466,35 @@ function preCheck(packages: Package[], os: OSInfo | undefined, index: AdvisoryIn
   for (let i = 0; i < packages.length; i++) {
     const list = queries[i] as MatchQuery[];
     let named = false;
-    for (const q of list) named ||= found.get(q.ecosystem)?.has(q.name) === true;
+    for (let q = 0; q < list.length; q++) named ||= found.get((list[q] as MatchQuery).ecosystem)?.has((list[q] as MatchQuery).name) === true;
     if (!named) {
       keys.push(undefined);
       continue;
     }
     let key = '';
-    for (const q of list) key += `${key ? '\n' : ''}${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}`;
+    for (let q = 0; q < list.length; q++) {
+      const { ecosystem, name, version, via } = list[q] as MatchQuery;
+      key += `${key ? '\n' : ''}${ecosystem}\0${name}\0${version}\0${via}`;
+    }
     keys.push(key);
     if (seenKeys.has(key)) continue;
     seenKeys.add(key);
     const candidates: Candidate[] = [];
-    const seenRows = new Set<number>();
-    for (const query of list) {
+    // Rows met by two lookups of one package (rpm binary and source name) count once; one lookup
+    // meets each row once.
+    const seenRows = list.length > 1 ? new Set<number>() : undefined;
+    for (let q = 0; q < list.length; q++) {
+      const query = list[q] as MatchQuery;
       const text = found.get(query.ecosystem)?.get(query.name);
       if (text === undefined) continue;
-      for (const entry of parseMatchEntries(text)) {
+      const entries = parseMatchEntries(text);
+      for (let e = 0; e < entries.length; e++) {
+        const entry = entries[e] as MatchEntry;
         const row = entry[0] as number;
-        if (seenRows.has(row)) continue;
-        seenRows.add(row);
+        if (seenRows) {
+          if (seenRows.has(row)) continue;
+          seenRows.add(row);
+        }
         if (matcher.quick(query, entry) !== false) candidates.push({ query, row });
       }
     }

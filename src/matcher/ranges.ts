@@ -130,14 +130,14 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
   const texts: string[] = [];
   const fixes: (string | null)[] = [];
   let fixScheme: VersionScheme = schemes.ecosystem;
-  const used = new Set<string>();
+  const used: string[] = [];
   for (const range of entry.ranges ?? []) {
     if (range.type !== 'ECOSYSTEM' && range.type !== 'SEMVER') continue;
     const scheme = range.type === 'SEMVER' ? schemes.semver : schemes.ecosystem;
     if (trace) texts.push(describeRange(range.events));
     try {
       const r = evaluateRange(version, range, scheme, comparisons);
-      used.add(scheme.id);
+      if (!used.includes(scheme.id)) used.push(scheme.id);
       if (r.affected) {
         verdict.affected = true;
         fixes.push(r.fixed);
@@ -151,7 +151,7 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
     // Exact spelling first. Scheme equality (`1.0` == `1.0.0` in PEP 440) only when no range could be
     // evaluated: otherwise the ranges already decided, and the list (derived from them, plus GIT-tag
     // versions spelled as published) only adds exact spellings. Scanning long lists per package is costly.
-    const rangesDecided = used.size > 0;
+    const rangesDecided = used.length > 0;
     const exact = entry.versions.includes(version) || (!rangesDecided && entry.versions.some((v) => {
       try {
         return schemes.ecosystem.isValid(v) && schemes.ecosystem.isValid(version) && schemes.ecosystem.compare(v, version) === 0;
@@ -163,13 +163,13 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
     if (exact) {
       verdict.affected = true;
       comparisons?.push(`${version} listed in the advisory's affected versions`);
-      used.add(schemes.ecosystem.id);
+      if (!used.includes(schemes.ecosystem.id)) used.push(schemes.ecosystem.id);
       // The list carries no fix; take the lowest fix above the version from any range, if there is one.
       fixes.push(lowestFixAbove(version, entry.ranges ?? [], schemes));
     }
   }
   verdict.rangeText = texts.join(' ; ');
-  verdict.schemes = [...used];
+  verdict.schemes = used;
   if (verdict.affected) {
     if (fixes.some((f) => f === null)) verdict.fixed = null;
     else {

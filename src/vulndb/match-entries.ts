@@ -58,11 +58,25 @@ export function isZeroEvent(e: FlatEvent): boolean {
  * `scheme.compare` throws for a version it cannot order.
  */
 export function sortEvents(events: FlatEvent[], scheme: VersionScheme): FlatEvent[] {
-  return events.sort((a, b) => {
-    if (isZeroEvent(a)) return isZeroEvent(b) ? 0 : -1;
-    if (isZeroEvent(b)) return 1;
-    return scheme.compare(a.version, b.version);
-  });
+  if (events.length > 16) return events.sort((a, b) => compareEvents(a, b, scheme));
+  // Short lists (nearly all; usually already in order): a stable insertion sort, which allocates
+  // nothing — Array.prototype.sort allocates a work array per call, ~800 bytes for two events.
+  for (let i = 1; i < events.length; i++) {
+    const e = events[i] as FlatEvent;
+    let j = i - 1;
+    while (j >= 0 && compareEvents(events[j] as FlatEvent, e, scheme) > 0) {
+      events[j + 1] = events[j] as FlatEvent;
+      j--;
+    }
+    events[j + 1] = e;
+  }
+  return events;
+}
+
+function compareEvents(a: FlatEvent, b: FlatEvent, scheme: VersionScheme): number {
+  if (isZeroEvent(a)) return isZeroEvent(b) ? 0 : -1;
+  if (isZeroEvent(b)) return 1;
+  return scheme.compare(a.version, b.version);
 }
 
 /** SemVer ordering for OSV SEMVER ranges, tolerant of Go's `v` prefix and `v1.2` shorthands. */

@@ -174,9 +174,16 @@ export function validateOsvRecord(raw: unknown): ValidationResult {
 
 /** CVE ids a record names: its own id, aliases and `upstream` (Ubuntu/Debian records list CVEs there). */
 export function cveIdsOf(record: Pick<OsvRecord, 'id' | 'aliases' | 'upstream'>): string[] {
-  const ids = new Set<string>();
-  for (const id of [record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])]) {
-    if (/^CVE-\d{4}-\d{4,}$/.test(id)) ids.add(id);
-  }
-  return [...ids].sort();
+  // Called for every matched record of a scan: no intermediate arrays or sets.
+  const ids: string[] = [];
+  addCveId(ids, record.id);
+  if (record.aliases) for (let i = 0; i < record.aliases.length; i++) addCveId(ids, record.aliases[i] as string);
+  if (record.upstream) for (let i = 0; i < record.upstream.length; i++) addCveId(ids, record.upstream[i] as string);
+  if (ids.length > 1) ids.sort();
+  return ids;
+}
+
+const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
+function addCveId(ids: string[], id: string): void {
+  if (CVE_ID.test(id) && !ids.includes(id)) ids.push(id);
 }

@@ -103,7 +103,8 @@ export function selectSeverity(inputs: SeverityInput[], osDistro?: string): Seve
       }
     }
   }
-  cvss.sort((a, b) => VERSION_RANK[b.version] - VERSION_RANK[a.version] || SOURCE_RANK(a.source) - SOURCE_RANK(b.source) || b.score - a.score);
+  // Usually one vector: skip the sort (it allocates even for one element, once per finding template).
+  if (cvss.length > 1) cvss.sort((a, b) => VERSION_RANK[b.version] - VERSION_RANK[a.version] || SOURCE_RANK(a.source) - SOURCE_RANK(b.source) || b.score - a.score);
   if (osDistro) {
     const word = vendor[osDistro];
     const s = word ? severityFromWord(word) : undefined;
