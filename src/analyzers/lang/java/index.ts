@@ -10,10 +10,10 @@ import type { Package } from '../../../model/inventory.ts';
 import { isRegularContent } from '../../binary/exe.ts';
 import { isJavaArchiveName, scanJavaArchive, type JavaArtifact } from './archive.ts';
 
+export { scanJavaArchive, isJavaArchiveName, DEFAULT_JAVA_LIMITS, JavaArchiveError, type JavaArchiveLimits } from './archive.ts';
 export {
-  scanJavaArchive, parseManifest, parseProperties, parseArchiveFileName, identityFromManifest, isJavaArchiveName,
-  DEFAULT_JAVA_LIMITS, JavaArchiveError, type JavaArtifact, type JavaArchiveLimits,
-} from './archive.ts';
+  parseManifest, parseProperties, parseArchiveFileName, coordinatesNameArchive, identityFromManifest, type JavaArtifact,
+} from './identity.ts';
 
 type PackageDraft = Omit<Package, 'locations'>;
 
@@ -47,7 +47,7 @@ export function artifactToPackage(a: JavaArtifact): PackageDraft {
 
 export const javaArchiveAnalyzer: Analyzer<JavaFragment> = {
   name: 'java-archive',
-  version: 1,
+  version: 2,
   kind: 'language',
   maxFileSize: 512 * 1024 * 1024,
   required(filePath, meta) {

@@ -2,7 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { strToU8, zipSync } from 'fflate';
-import { JavaArchiveError, parseManifest, parseProperties, scanJavaArchive } from '../../../../src/analyzers/lang/java/index.ts';
+import {
+  JavaArchiveError, coordinatesNameArchive, parseArchiveFileName, parseManifest, parseProperties, scanJavaArchive,
+} from '../../../../src/analyzers/lang/java/index.ts';
 
 /** Damaged archives may be refused, but only with the analyzer's own error (never a RangeError from a bad offset). */
 function tolerant(fn: () => unknown): void {
@@ -52,6 +54,38 @@ describe('fuzz: zip walker', () => {
     fc.assert(fc.property(fc.string({ maxLength: 500 }), (s) => {
       parseProperties(s);
       parseManifest(s);
+    }), { numRuns: 300 });
+  });
+
+  test('file names: any name splits back into itself or not at all', () => {
+    // Stems that hold no directory and end in no extension of their own.
+    const stem = fc.string({ maxLength: 60 }).filter((s) => !s.includes('/') && !/\.[A-Za-z]{3}$/.test(s));
+    fc.assert(fc.property(stem, fc.constantFrom('.jar', '.war', '.hpi', ''), (stem, ext) => {
+      const parsed = parseArchiveFileName(`dir/${stem}${ext}`);
+      if (parsed === undefined) return;
+      assert.equal(`${parsed.artifactId}-${parsed.version}`, stem);
+      assert.ok(parsed.artifactId.length > 0 && /^\d/.test(parsed.version));
+    }), { numRuns: 500 });
+  });
+
+  test('file names: Maven-style <artifactId>-<version> round-trips', () => {
+    const word = fc.stringMatching(/^[a-z][a-z0-9_.]{0,6}$/);
+    const artifactId = fc.array(word, { minLength: 1, maxLength: 4 }).map((w) => w.join('-'));
+    const version = fc.tuple(
+      fc.array(fc.nat({ max: 40 }), { minLength: 1, maxLength: 4 }).map((n) => n.join('.')),
+      fc.constantFrom('', '-SNAPSHOT', '-jre', '.Final', '-rc1', '-beta'),
+      fc.constantFrom('', '-1', '-12'),
+    ).map(([n, q, b]) => `${n}${q}${b}`);
+    fc.assert(fc.property(artifactId, version, (a, v) => {
+      assert.deepEqual(parseArchiveFileName(`${a}-${v}.jar`), { artifactId: a, version: v });
+      assert.equal(coordinatesNameArchive(a, v, `${a}-${v}.jar`), true);
+      assert.equal(coordinatesNameArchive(a, v, `${a}.jar`), true);
+    }), { numRuns: 500 });
+  });
+
+  test('coordinatesNameArchive accepts any text', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 40 }), fc.option(fc.string({ maxLength: 10 }), { nil: undefined }), fc.string({ maxLength: 40 }), (a, v, f) => {
+      assert.equal(typeof coordinatesNameArchive(a, v, f), 'boolean');
     }), { numRuns: 300 });
   });
 });

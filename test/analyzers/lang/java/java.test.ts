@@ -7,7 +7,7 @@ import path from 'node:path';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { requireOrSkip } from '../../../helpers/shared-data.ts';
 import {
-  javaArchiveAnalyzer, parseArchiveFileName, parseManifest, parseProperties, scanJavaArchive, DEFAULT_JAVA_LIMITS,
+  javaArchiveAnalyzer, coordinatesNameArchive, parseArchiveFileName, parseManifest, parseProperties, scanJavaArchive, DEFAULT_JAVA_LIMITS,
 } from '../../../../src/analyzers/lang/java/index.ts';
 import type { FileMeta } from '../../../../src/image/types.ts';
 import type { Package } from '../../../../src/model/inventory.ts';
@@ -115,13 +115,58 @@ describe('Java archives written by the test', () => {
     // A manifest without a usable group gives no Maven identity.
     assert.deepEqual(await analyze('lib/tool.jar', jar(manifest({ 'Implementation-Title': 'tool', 'Implementation-Version': '1.0' }))), []);
 
-    // An unresolved `${revision}` is no version: the file name speaks instead.
+    // An unresolved `${revision}` is no version: the file name gives it, the project directory the group.
     const unresolved = await analyze('lib/svc-2.1.0.jar', jar(pom('com.example', 'svc', '${revision}')));
-    assert.deepEqual(brief(unresolved), ['svc@2.1.0 <svc-2.1.0.jar> filename low']);
+    assert.deepEqual(brief(unresolved), ['com.example:svc@2.1.0 <svc-2.1.0.jar> filename low']);
+    assert.equal(unresolved[0]?.purl, 'pkg:maven/com.example/svc@2.1.0');
 
     const bare = await analyze('lib/commons-lang3-3.12.0.jar', jar());
     assert.deepEqual(bare.map((p) => [p.name, p.version, p.confidence, p.purl]), [['commons-lang3', '3.12.0', 'low', '']]);
     assert.deepEqual(await analyze('lib/no-version.jar', jar()), []);
+  });
+
+  test('the archive\'s own pom.properties rules out guesses from its manifest and file name', async () => {
+    const vendor = manifest({ 'Implementation-Vendor-Id': 'org.apache', 'Implementation-Version': '2.19.0' });
+    // Debian's names: separators differ from the artifact id, or the id itself has a `-<digit>` segment.
+    assert.deepEqual(brief(await analyze('usr/share/java/geronimo-annotation-1.3-spec.jar', jar(pom('org.apache.geronimo.specs', 'geronimo-annotation_1.3_spec', '1.3'), vendor))),
+      ['org.apache.geronimo.specs:geronimo-annotation_1.3_spec@1.3 <geronimo-annotation-1.3-spec.jar> pom.properties']);
+    assert.deepEqual(brief(await analyze('usr/share/java/log4j-1.2-api.jar', jar(pom('org.apache.logging.log4j', 'log4j-1.2-api', '2.19.0'), vendor))),
+      ['org.apache.logging.log4j:log4j-1.2-api@2.19.0 <log4j-1.2-api.jar> pom.properties']);
+    assert.deepEqual(brief(await analyze('usr/share/java/error-prone-annotations.jar', jar(pom('com.google.errorprone', 'error_prone_annotations', '2.18.0')))),
+      ['com.google.errorprone:error_prone_annotations@2.18.0 <error-prone-annotations.jar> pom.properties']);
+    // Scala's binary-version suffix dropped from the file name; Quarkus' group-prefixed file names.
+    assert.deepEqual(brief(await analyze('lib/akka-actor-2.6.20.jar', jar(pom('com.typesafe.akka', 'akka-actor_2.13', '2.6.20')))),
+      ['com.typesafe.akka:akka-actor_2.13@2.6.20 <akka-actor-2.6.20.jar> pom.properties']);
+    assert.deepEqual(brief(await analyze('lib/main/io.quarkus.gizmo.gizmo-1.1.1.Final.jar', jar(pom('io.quarkus.gizmo', 'gizmo', '1.1.1.Final')))),
+      ['io.quarkus.gizmo:gizmo@1.1.1.Final <io.quarkus.gizmo.gizmo-1.1.1.Final.jar> pom.properties']);
+    // A renamed copy of a versioned artifact is still that artifact.
+    assert.deepEqual(brief(await analyze('lib/guava-31.1-jre.jar', jar(pom('com.google.guava', 'guava', '31.1-jre')))),
+      ['com.google.guava:guava@31.1-jre <guava-31.1-jre.jar> pom.properties']);
+  });
+
+  test('fat jar: without its own project among the bundled ones, the file name is its identity', async () => {
+    const bundling = jar(pom('com.google.guava', 'guava', '31.1-jre'), pom('org.yaml', 'snakeyaml', '1.30'));
+    assert.deepEqual(brief(await analyze('srv/billing-3.2.0.jar', bundling)), [
+      'billing@3.2.0 <billing-3.2.0.jar> filename low',
+      'com.google.guava:guava@31.1-jre <billing-3.2.0.jar> pom.properties',
+      'org.yaml:snakeyaml@1.30 <billing-3.2.0.jar> pom.properties',
+    ]);
+    // A file name that says nothing (`app.jar`) adds nothing to the bundled projects.
+    assert.deepEqual(brief(await analyze('srv/app.jar', bundling)), [
+      'com.google.guava:guava@31.1-jre <app.jar> pom.properties',
+      'org.yaml:snakeyaml@1.30 <app.jar> pom.properties',
+    ]);
+  });
+
+  test('a pom.xml without pom.properties names the archive: its group, the file name\'s version', async () => {
+    const pomXmlOnly = (g: string, a: string): Zippable => ({ [`META-INF/maven/${g}/${a}/pom.xml`]: strToU8('<project/>') });
+    const vendor = manifest({ 'Implementation-Vendor-Id': 'org.example', 'Implementation-Version': '9.9' });
+    const named = await analyze('lib/widgets-2.3.1.jar', jar(pomXmlOnly('org.example', 'widgets'), vendor));
+    assert.deepEqual(brief(named), ['org.example:widgets@2.3.1 <widgets-2.3.1.jar> filename low']);
+    // No version in the file name: nothing, rather than the manifest's guess at a name.
+    assert.deepEqual(await analyze('lib/widgets.jar', jar(pomXmlOnly('org.example', 'widgets'), vendor)), []);
+    // Someone else's pom.xml (a bundled project) does not name the archive.
+    assert.deepEqual(brief(await analyze('lib/gadget-1.0.jar', jar(pomXmlOnly('org.example', 'widgets')))), ['gadget@1.0 <gadget-1.0.jar> filename low']);
   });
 
   test('fully executable jar: a launch script before the zip', async () => {
@@ -211,10 +256,54 @@ describe('Java metadata parsers', () => {
     assert.equal(m.has('Implementation-Version'), false);
   });
 
-  test('file names', () => {
-    assert.deepEqual(parseArchiveFileName('lib/commons-lang3-3.12.0.jar'), { artifactId: 'commons-lang3', version: '3.12.0' });
-    assert.deepEqual(parseArchiveFileName('spring-boot-2.6.6-SNAPSHOT.jar'), { artifactId: 'spring-boot', version: '2.6.6-SNAPSHOT' });
-    assert.deepEqual(parseArchiveFileName('guava-31.1-jre.jar'), { artifactId: 'guava', version: '31.1-jre' });
-    assert.equal(parseArchiveFileName('app.jar'), undefined);
+  test('file names: <artifactId>-<version>, the version from the last -<digit> on', () => {
+    const cases: [string, string, string][] = [
+      ['lib/commons-lang3-3.12.0.jar', 'commons-lang3', '3.12.0'],
+      ['x-1.3-spec.jar', 'x', '1.3-spec'],
+      ['foo-2.0-SNAPSHOT.jar', 'foo', '2.0-SNAPSHOT'],
+      ['spring-boot-2.6.6-SNAPSHOT.jar', 'spring-boot', '2.6.6-SNAPSHOT'],
+      ['bar-1.0.0.Final.jar', 'bar', '1.0.0.Final'],
+      ['baz-1.2-rc1.jar', 'baz', '1.2-rc1'],
+      ['x_2.13-1.0.jar', 'x_2.13', '1.0'],
+      ['guava-31.1-jre.jar', 'guava', '31.1-jre'],
+      ['bcprov-jdk18on-1.72.jar', 'bcprov-jdk18on', '1.72'],
+      // Artifact ids with a -<digit> segment (Trivy's greedy split; the first -<digit> got these wrong).
+      ['log4j-1.2-api-2.19.0.jar', 'log4j-1.2-api', '2.19.0'],
+      ['servlet-api-2.5-6.1.14.jar', 'servlet-api-2.5', '6.1.14'],
+      ['hibernate-jpa-2.1-api-1.0.2.Final.jar', 'hibernate-jpa-2.1-api', '1.0.2.Final'],
+      // A trailing build number or snapshot timestamp belongs to the version (Trivy's split gets these wrong).
+      ['zstd-jni-1.5.5-11.jar', 'zstd-jni', '1.5.5-11'],
+      ['jcip-annotations-1.0-1.jar', 'jcip-annotations', '1.0-1'],
+      ['plexus-i18n-1.0-beta-10.jar', 'plexus-i18n', '1.0-beta-10'],
+      ['demo-1.0-20220301.101500-3.jar', 'demo', '1.0-20220301.101500-3'],
+      ['io.quarkus.gizmo.gizmo-1.1.1.Final.jar', 'io.quarkus.gizmo.gizmo', '1.1.1.Final'],
+      ['WEB-INF/lib/Foo-1.0.JAR', 'Foo', '1.0'],
+      ['git-client-4.0.0.hpi', 'git-client', '4.0.0'],
+    ];
+    for (const [name, artifactId, version] of cases) assert.deepEqual(parseArchiveFileName(name), { artifactId, version }, name);
+    // No version, or one Maven would not write (Debian's `0.1~+svn49`).
+    for (const name of ['app.jar', 'x-SNAPSHOT.jar', '-1.0.jar', 'jsr305-0.1~+svn49.jar', 'geronimo-spec.jar']) assert.equal(parseArchiveFileName(name), undefined, name);
+  });
+
+  test('coordinatesNameArchive: which embedded project is the archive itself', () => {
+    const cases: [artifactId: string, version: string | undefined, fileName: string, isArchive: boolean][] = [
+      ['commons-lang3', '3.12.0', 'commons-lang3-3.12.0.jar', true],
+      ['commons-lang3', '3.12.0', 'commons-lang3.jar', true],
+      ['geronimo-annotation_1.3_spec', '1.3', 'geronimo-annotation-1.3-spec.jar', true],
+      ['geronimo-annotation_1.3_spec', '1.3', 'geronimo-annotation-1.3-spec-1.3.jar', true],
+      ['log4j-1.2-api', '2.19.0', 'log4j-1.2-api.jar', true],
+      ['log4j-1.2-api', undefined, 'log4j-1.2-api-2.19.0.jar', true],
+      ['akka-actor_2.13', '2.6.20', 'akka-actor-2.6.20.jar', true],
+      ['gizmo', '1.1', 'io.quarkus.gizmo.gizmo-1.1.jar', true],
+      ['svc', '1.0', 'svc-2.0.jar', true],
+      // Syft's prefix rule: an over-match only costs the archive a low-confidence guess of its own.
+      ['spring-core', '5.3.18', 'spring-5.3.18.jar', true],
+      ['guava', '31.1-jre', 'app-1.0.jar', false],
+      ['guava', '31.1-jre', 'app.jar', false],
+      ['commons-lang', '2.6', 'commons-lang3-3.12.0.jar', false],
+      ['lang3', '3.12.0', 'commons-lang3-3.12.0.jar', false],
+      ['annotation', '1.3', 'geronimo-annotation-1.3.jar', false],
+    ];
+    for (const [a, v, f, expected] of cases) assert.equal(coordinatesNameArchive(a, v, f), expected, `${a} ${f}`);
   });
 });
