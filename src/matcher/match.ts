@@ -286,7 +286,11 @@ type FindingTemplate = Omit<Vulnerability, 'package_name' | 'installed_version' 
 
 function instantiate(template: FindingTemplate, pkg: Package): Vulnerability {
   // Arrays (aliases, references, cvss, evidence) are shared between findings of identical packages; treat them as read-only.
-  const vuln: Vulnerability = { ...template, package_name: pkg.name, installed_version: pkg.version, purl: pkg.purl };
+  // Object.assign, not spread: same properties in the same order, cheaper on templates of several shapes.
+  const vuln = Object.assign({}, template) as Vulnerability;
+  vuln.package_name = pkg.name;
+  vuln.installed_version = pkg.version;
+  vuln.purl = pkg.purl;
   const loc = pkg.locations[0];
   if (loc) {
     if (loc.layer) vuln.layer = loc.layer;
