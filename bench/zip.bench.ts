@@ -26,7 +26,18 @@ type ScanJar = (bytes: Uint8Array, name: string) => { artifacts: unknown[] };
 interface Reader { label: string; zip: ZipApi; scanJavaArchive: ScanJar }
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY_POINTS = ['src/vulndb/zip.ts', 'src/analyzers/lang/java/archive.ts'];
+// The shared reader lives in src/util/zip.ts; revisions before it had src/vulndb/zip.ts.
+const ZIP_MODULES = ['src/util/zip.ts', 'src/vulndb/zip.ts'];
+const JAVA_MODULE = 'src/analyzers/lang/java/archive.ts';
+
+function revisionHas(rev: string, file: string): boolean {
+  try {
+    execFileSync('git', ['cat-file', '-e', `${rev}:${file}`], { cwd: repo, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Copies the entry points at `rev` and every module they import relatively into `dir`. */
 function extractRevision(rev: string, dir: string): void {
@@ -39,12 +50,15 @@ function extractRevision(rev: string, dir: string): void {
     writeFileSync(path.join(dir, file), text);
     for (const m of text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) visit(path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1] as string)));
   };
-  for (const f of ENTRY_POINTS) visit(f);
+  const zipModule = ZIP_MODULES.find((f) => revisionHas(rev, f));
+  if (!zipModule) throw new Error(`${rev} has no zip reader (${ZIP_MODULES.join(', ')})`);
+  for (const f of [zipModule, JAVA_MODULE]) visit(f);
 }
 
 async function loadReader(label: string, root: string): Promise<Reader> {
-  const zip = (await import(pathToFileURL(path.join(root, ENTRY_POINTS[0] as string)).href)) as ZipApi;
-  const java = (await import(pathToFileURL(path.join(root, ENTRY_POINTS[1] as string)).href)) as { scanJavaArchive: ScanJar };
+  const zipModule = ZIP_MODULES.find((f) => existsSync(path.join(root, f))) as string;
+  const zip = (await import(pathToFileURL(path.join(root, zipModule)).href)) as ZipApi;
+  const java = (await import(pathToFileURL(path.join(root, JAVA_MODULE)).href)) as { scanJavaArchive: ScanJar };
   return { label, zip, scanJavaArchive: java.scanJavaArchive };
 }
 

@@ -17,7 +17,7 @@ import { validateOsvRecord } from './osv.ts';
 import type { OsvRecord } from './osv.ts';
 import { IndexBuilder, defaultDbPath } from './store.ts';
 import type { BuildResult, SourceRow, UpsertMode } from './store.ts';
-import { fileSource, listZipEntries, readZipEntry } from './zip.ts';
+import { fileSource, listZipEntries, readZipEntry } from '../util/zip.ts';
 
 /** One advisory file's outcome. `invalid` lists what was skipped and why (bounded to keep reports small). */
 export interface FileReport {

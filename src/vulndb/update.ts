@@ -14,7 +14,7 @@ import { importAdvisories } from './import.ts';
 import type { FileReport } from './import.ts';
 import { defaultDbPath, readDbStatus } from './store.ts';
 import type { SourceRow } from './store.ts';
-import { ZipFormatError, fileSource, listZipEntries, readZipEntry } from './zip.ts';
+import { ZipFormatError, fileSource, listZipEntries, readZipEntry } from '../util/zip.ts';
 import { osvBaseUrl, planUpdate } from './update-plan.ts';
 import type { UpdatePlan } from './update-plan.ts';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseDebianList, parseDebianTrackerJson, debianEcosystemForCodename } from '../../src/vulndb/feeds/debian.ts';
 import { parseAlpineSecdb, secfixId, alpineBranch } from '../../src/vulndb/feeds/alpine.ts';
 import { validateOsvRecord, cveIdsOf } from '../../src/vulndb/osv.ts';
-import { listZipEntries, readZipEntry, ZipFormatError, crc32 } from '../../src/vulndb/zip.ts';
+import { listZipEntries, readZipEntry, ZipFormatError, crc32 } from '../../src/util/zip.ts';
 import { normalizeEcosystem, normalizePackageName } from '../../src/vulndb/names.ts';
 import { selectSeverity, severityFromWord } from '../../src/vulndb/severity.ts';
 import { haveSharedData, sharedData } from '../helpers/shared-data.ts';
