@@ -75,7 +75,7 @@ async function openCheckedObjectStore(cfg: ServiceConfig, log: Logger): Promise<
 
 async function loadPipeline(): Promise<Scanner> {
   const mod = await import('../scan/pipeline.ts');
-  return { scanTarget: mod.scanTarget, resolveTargetDigest: mod.resolveTargetDigest, rematchReport: mod.rematchReport, advisorySnapshot: mod.advisorySnapshot };
+  return { scanTarget: mod.scanTarget, resolveTargetDigest: mod.resolveTargetDigest, rematchReport: mod.rematchReport, advisorySnapshot: mod.advisorySnapshot, inventoryFingerprint: mod.inventoryFingerprint };
 }
 
 export async function startService(cfg: ServiceConfig, opts: StartOptions): Promise<ServiceHandle> {
@@ -132,6 +132,7 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions): Prom
         bodyLimitBytes: cfg.bodyLimitBytes,
         advisoryDbPath: dbPath,
         ping: store.ping,
+        storeKind: store.kind,
       });
       // The API closes first so no new scans are accepted while workers drain.
       closers.push(() => app.close());
