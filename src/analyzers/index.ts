@@ -2,6 +2,7 @@
  * The one list of analyzers. Adding an ecosystem: write its module under os/ or lang/ and add one
  * import and one entry here. Order does not matter; the inventory builder merges their outputs.
  */
+import { createHash } from 'node:crypto';
 import type { Analyzer } from './types.ts';
 import { dpkgAnalyzer } from './os/dpkg.ts';
 import { apkAnalyzer } from './os/apk.ts';
@@ -32,3 +33,12 @@ export const ALL_ANALYZERS: Analyzer[] = [
   rustBinaryAnalyzer as Analyzer,
   javaArchiveAnalyzer as Analyzer,
 ];
+
+/**
+ * A short, stable fingerprint of an analyzer set: any added, removed or re-versioned analyzer
+ * changes it. Analyzers bump their `version` whenever their output for the same input changes.
+ */
+export function analyzerFingerprint(analyzers: readonly Pick<Analyzer, 'name' | 'version'>[]): string {
+  const ids = analyzers.map((a) => `${a.name}@${a.version}`).sort();
+  return createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 16);
+}

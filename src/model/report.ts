@@ -106,7 +106,11 @@ export interface ReportArtifact {
 
 export interface Report {
   schema_version: 1;
-  tool: { name: 'portwarden'; version: string };
+  /**
+   * `analyzers` fingerprints the analyzer set (names and versions) that built the inventory, so a
+   * stored inventory is reused only while the code that produced it is unchanged.
+   */
+  tool: { name: 'portwarden'; version: string; analyzers?: string };
   created_at: string;
   target: string;
   /** Manifest digest of the scanned image; absent for `dir:` and `sbom:` targets. */

@@ -7,7 +7,7 @@
  * without findings, `matchReport` adds them from the current advisory snapshot, and
  * `rematchReport` re-runs only the second stage on a stored report when advisories change.
  */
-import { ALL_ANALYZERS } from '../analyzers/index.ts';
+import { ALL_ANALYZERS, analyzerFingerprint } from '../analyzers/index.ts';
 import { buildInventory } from '../analyzers/inventory.ts';
 import type { Analyzer } from '../analyzers/types.ts';
 import type { Dispatcher } from 'undici';
@@ -25,7 +25,7 @@ import { inventoryEcosystems, recordSeenEcosystems } from '../vulndb/seen-ecosys
 import { VERSION } from '../version.ts';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createSecretAnalyzer, loadSecretConfig, scanImageConfig } from '../secrets/index.ts';
+import { SECRET_ANALYZER, createSecretAnalyzer, loadSecretConfig, scanImageConfig } from '../secrets/index.ts';
 import { readSbom } from '../sbom/read.ts';
 import { errorMessage, UserInputError } from '../util/errors.ts';
 import { redactConfigText } from './redact.ts';
@@ -151,6 +151,7 @@ async function inventoryOf(target: string, opts: ScanOptions): Promise<Report> {
     if (secretRules) secrets.push(...scanImageConfig(source.config, secretRules));
 
     const report = emptyReport(target, describeArtifact(source));
+    report.tool.analyzers = analyzerFingerprint(analyzers);
     if (source.digest) report.digest = source.digest;
     if (inventory.os) report.os = inventory.os;
     report.packages = reportPackages(inventory.packages);
@@ -236,6 +237,14 @@ export function rematchReport(report: Report, opts: Pick<ScanOptions, 'dbPath'> 
 }
 
 /** Snapshot id of the current advisory index, or undefined when there is none. */
+/**
+ * The fingerprint `inventoryTarget` would record with these options; a stored inventory with a
+ * different one was built by other analyzer code and must be rebuilt, not re-matched.
+ */
+export function inventoryFingerprint(opts: ScanOptions = {}): string {
+  return analyzerFingerprint(wants(opts, 'secret') ? [...ALL_ANALYZERS, SECRET_ANALYZER] : ALL_ANALYZERS);
+}
+
 export function advisorySnapshot(dbPath?: string): string | undefined {
   const p = dbPath ?? defaultDbPath();
   if (!existsSync(p)) return undefined;

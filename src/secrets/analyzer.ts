@@ -56,12 +56,15 @@ function pathSkipped(rules: SecretRules, path: string): boolean {
   });
 }
 
+/** Identity of the secret analyzer, known without loading rules (for inventory fingerprints). */
+export const SECRET_ANALYZER = { name: 'secrets', version: 1 } as const;
+
 export function createSecretAnalyzer(rules: SecretRules, opts: SecretScanOptions = {}): Analyzer<SecretFinding[]> {
   const maxFileSize = opts.maxFileSize ?? DEFAULT_SECRET_MAX_FILE_SIZE;
   const scanBinaries = opts.scanBinaries ?? false;
   return {
-    name: 'secrets',
-    version: 1,
+    name: SECRET_ANALYZER.name,
+    version: SECRET_ANALYZER.version,
     kind: 'secret',
     scope: 'all-layers',
     maxFileSize,

@@ -1,4 +1,4 @@
-export { createSecretAnalyzer, scanImageConfig, looksBinary, DEFAULT_SECRET_MAX_FILE_SIZE } from './analyzer.ts';
+export { SECRET_ANALYZER, createSecretAnalyzer, scanImageConfig, looksBinary, DEFAULT_SECRET_MAX_FILE_SIZE } from './analyzer.ts';
 export {
   loadSecretConfig,
   defaultSecretRules,

@@ -27,6 +27,8 @@ export interface Scanner {
   resolveTargetDigest(target: string, opts?: ScanOptions): Promise<string | undefined>;
   rematchReport(report: Report, opts?: Pick<ScanOptions, 'dbPath'>): Report;
   advisorySnapshot(dbPath?: string): string | undefined;
+  /** Fingerprint of the analyzers an inventory built now would record (Report.tool.analyzers). */
+  inventoryFingerprint(opts?: ScanOptions): string;
 }
 
 export interface WorkerDeps {
@@ -126,8 +128,10 @@ export class ScanWorker {
     try {
       const image = await getImage(this.d.db, digest, platform);
       const cachedBody = image ? await this.d.objects.get(image.report_key) : undefined;
-      if (image && cachedBody) {
-        const cached = JSON.parse(cachedBody.toString('utf8')) as Report;
+      const cached = cachedBody ? JSON.parse(cachedBody.toString('utf8')) as Report : undefined;
+      // A stored inventory built by other analyzer code (older Portwarden, fixed analyzers) is
+      // rebuilt: re-matching it would keep its false or missing packages forever.
+      if (image && cached && cached.tool.analyzers === this.d.scanner.inventoryFingerprint(opts)) {
         if (snapshot !== null && image.advisory_snapshot === snapshot) {
           await this.persist(scanId, cached, digest, platform, 'cache', snapshot, image.report_key);
           return 'cached';

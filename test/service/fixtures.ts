@@ -33,6 +33,8 @@ export class FakeScanner implements Scanner {
   scans = 0;
   rematches = 0;
   snapshot = 'snap-1';
+  /** Analyzer fingerprint recorded in reports; change it to simulate upgraded analyzers. */
+  analyzers = 'analyzers-1';
   /** target → digest; missing = not a registry target. */
   digests = new Map<string, string>();
   /** target → error message to throw from scanTarget. */
@@ -46,7 +48,9 @@ export class FakeScanner implements Scanner {
     opts?.signal?.throwIfAborted();
     const failure = this.failures.get(target);
     if (failure) throw new Error(failure);
-    return report(target, this.digests.get(target), this.vulns, this.snapshot);
+    const r = report(target, this.digests.get(target), this.vulns, this.snapshot);
+    r.tool.analyzers = this.analyzers;
+    return r;
   }
 
   async resolveTargetDigest(target: string): Promise<string | undefined> {
@@ -63,5 +67,9 @@ export class FakeScanner implements Scanner {
 
   advisorySnapshot(): string | undefined {
     return this.snapshot;
+  }
+
+  inventoryFingerprint(): string {
+    return this.analyzers;
   }
 }

@@ -109,6 +109,14 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.equal(again.summary.critical, 1);
       assert.equal(again.advisory_snapshot, 'snap-2');
       assert.equal(scanner.scans, scansBefore);
+      // Upgraded analyzers: the stored inventory is rebuilt, not re-matched, then cached again.
+      scanner.analyzers = 'analyzers-2';
+      const rebuilt = await finish(await submit('registry.test/app:1'));
+      assert.equal(rebuilt.result_source, 'scan');
+      assert.equal(scanner.scans, scansBefore + 1);
+      const reused = await finish(await submit('registry.test/app:1'));
+      assert.equal(reused.result_source, 'cache');
+      assert.equal(scanner.scans, scansBefore + 1);
     });
 
     test('concurrent first scans of one new digest pull the image once', async (t) => {
