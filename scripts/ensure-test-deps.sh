@@ -10,6 +10,7 @@ command -v pigz >/dev/null || need+=(pigz)
 command -v go >/dev/null || need+=(golang-go)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v umoci >/dev/null || need+=(umoci)
+command -v skopeo >/dev/null || need+=(skopeo)
 command -v strace >/dev/null || need+=(strace)
 command -v zstd >/dev/null || need+=(zstd)
 # Tests try the PATH python3 first, then Debian's (which gets the modules from apt).
