@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { createBenchDatabase } from './pg.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { startService } from '../src/service/server.ts';
 import type { Kysely } from 'kysely';
@@ -25,27 +25,6 @@ import type { Vulnerability } from '../src/model/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const SERVER_URL = process.env.PORTWARDEN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function freshPgDatabase(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
-  const admin = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 2000 });
-  try { await admin.connect(); } catch { return undefined; }
-  const name = `pw_bench_${Date.now().toString(36)}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(SERVER_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: SERVER_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 function vulns(n: number): Vulnerability[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `CVE-2024-${1000 + i}`, aliases: [], cve_id: `CVE-2024-${1000 + i}`, severity: 'HIGH', package_name: `pkg${i}`, installed_version: '1.0-1',
@@ -160,7 +139,7 @@ async function benchQueue(kind: string, databaseUrl: string | undefined, home: s
 
 console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const home = mkdtempSync(path.join(os.tmpdir(), 'pw-bench-'));
-const pgdb = await freshPgDatabase();
+const pgdb = await createBenchDatabase('pw_bench');
 try {
   const api: string[] = [];
   const queue: string[] = [];

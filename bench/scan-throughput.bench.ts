@@ -26,7 +26,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { BENCH_SERVER_URL, createBenchDatabase, type BenchDatabase } from './pg.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { startService } from '../src/service/server.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
@@ -42,7 +42,6 @@ import { envNumber, machineLine, markdownTable, measureAsync, MiB } from './lib.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '../bin/portwarden.js');
 const SHARED = process.env.PORTWARDEN_SHARED_DATA ?? path.resolve(here, '../../shared/data');
-const SERVER_URL = process.env.PORTWARDEN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const QUICK = process.env.BENCH_QUICK === '1';
 const SCANS = QUICK ? 4 : envNumber('BENCH_SCANS', 20);
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -122,27 +121,10 @@ async function pushImages(registry: TestRegistry, n: number): Promise<{ first: B
   return { first: first!, baseMiB: baseBlob.length / MiB };
 }
 
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new Error(`PostgreSQL not reachable at ${SERVER_URL} (set PORTWARDEN_BENCH_DATABASE_URL): ${String(err)}`);
-  }
-  const name = `pw_bench_tp_${Date.now().toString(36)}`;
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(SERVER_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: SERVER_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+async function freshDatabase(): Promise<BenchDatabase> {
+  const db = await createBenchDatabase('pw_bench_tp');
+  if (!db) throw new Error(`PostgreSQL not reachable at ${BENCH_SERVER_URL} (set PORTWARDEN_BENCH_DATABASE_URL)`);
+  return db;
 }
 
 // ---------------------------------------------------------------------------------------------
