@@ -7,6 +7,12 @@
  *   PORTWARDEN_BENCH_ROUNDS=N   match rounds per mode (default 5)
  *   PORTWARDEN_BENCH_DB=PATH    keep the built index at PATH and reuse it on later runs (skips the imports
  *                               when PATH already holds an index this build can read)
+ *   PORTWARDEN_BENCH_HASH=0     skip hashing the findings (for instruction counts of the match alone)
+ *
+ * Instruction counts, which unlike wall time do not move with the load of a shared VM: one fresh-process
+ * match minus the same process without the match (docs/benchmarks/vulndb.md, 15:00 section):
+ *   PORTWARDEN_BENCH_HASH=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+ *     node --import tsx bench/vulndb.bench.ts --match-in-fresh-process DB      (then: --open-in-fresh-process DB)
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -117,7 +123,7 @@ interface MatchFigures {
   sha256: string;
 }
 
-const sha256 = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+const sha256 = (value: unknown) => (process.env.PORTWARDEN_BENCH_HASH === '0' ? '' : createHash('sha256').update(JSON.stringify(value)).digest('hex'));
 
 /** Opens a new handle and matches once: the figure issue #5's target is about. */
 function matchOnFreshHandle(dbPath: string, packages: Package[]): MatchFigures & { close(): void; again(): MatchFigures } {
@@ -146,7 +152,14 @@ function matchOnFreshHandle(dbPath: string, packages: Package[]): MatchFigures &
 
 const CHILD_FLAG = '--match-in-fresh-process';
 
-if (process.argv[2] === CHILD_FLAG) {
+/** The child's work without the match (inventory, open, close): the baseline for instruction counts. */
+const BASELINE_FLAG = '--open-in-fresh-process';
+
+if (process.argv[2] === BASELINE_FLAG) {
+  const packages = inventory(PACKAGES);
+  openAdvisoryIndex(process.argv[3] as string).close();
+  process.stdout.write(`${JSON.stringify({ packages: packages.length })}\n`);
+} else if (process.argv[2] === CHILD_FLAG) {
   // Child: module loading is done; time open + first match with a cold JIT.
   const packages = inventory(PACKAGES);
   const fresh = matchOnFreshHandle(process.argv[3] as string, packages);

@@ -55,20 +55,27 @@ function sortedEvents(range: RangeInput, scheme: VersionScheme): FlatEvent[] {
 
 /** Human text of one range: `>=1.0.0, <1.2.3` pairs joined by ` || `. */
 export function describeRange(events: OsvEvent[]): string {
-  const parts: string[] = [];
+  return describeFlat(flattenEvents(events));
+}
+
+/** describeRange on events already flattened, in their published order. */
+function describeFlat(events: FlatEvent[]): string {
+  let text = '';
   let open: string | undefined;
-  for (const e of flattenEvents(events)) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as FlatEvent;
     if (e.kind === 'introduced') {
-      if (open !== undefined) parts.push(open);
+      if (open !== undefined) text += text ? ` || ${open}` : open;
       open = `>=${e.version}`;
     } else {
       const op = e.kind === 'fixed' ? '<' : e.kind === 'last_affected' ? '<=' : '< (limit)';
-      parts.push(`${open ?? '>=0'}, ${op}${e.version}`);
+      const part = `${open ?? '>=0'}, ${op}${e.version}`;
+      text += text ? ` || ${part}` : part;
       open = undefined;
     }
   }
-  if (open !== undefined) parts.push(open);
-  return parts.join(' || ');
+  if (open !== undefined) text += text ? ` || ${open}` : open;
+  return text;
 }
 
 function symbol(c: number): string {
@@ -80,8 +87,12 @@ function symbol(c: number): string {
  * installed version or an event version cannot be ordered.
  */
 export function evaluateRange(version: string, range: RangeInput, scheme: VersionScheme, comparisons: string[] | undefined): { affected: boolean; fixed: string | null } {
+  return evaluateSorted(version, sortedEvents(range, scheme), scheme, comparisons);
+}
+
+/** evaluateRange on events already sorted by `sortEvents` under `scheme`. */
+function evaluateSorted(version: string, sorted: FlatEvent[], scheme: VersionScheme, comparisons: string[] | undefined): { affected: boolean; fixed: string | null } {
   // No per-call closures and no text unless tracing: this runs for every (package, advisory row) pair.
-  const sorted = sortedEvents(range, scheme);
   let affected = false;
   let fixed: string | null = null;
   for (let i = 0; i < sorted.length; i++) {
@@ -131,12 +142,16 @@ export function evaluateAffected(version: string, entry: AffectedInput, schemes:
   const fixes: (string | null)[] = [];
   let fixScheme: VersionScheme = schemes.ecosystem;
   const used: string[] = [];
-  for (const range of entry.ranges ?? []) {
+  const ranges = entry.ranges ?? [];
+  for (let i = 0; i < ranges.length; i++) {
+    const range = ranges[i] as RangeInput;
     if (range.type !== 'ECOSYSTEM' && range.type !== 'SEMVER') continue;
     const scheme = range.type === 'SEMVER' ? schemes.semver : schemes.ecosystem;
-    if (trace) texts.push(describeRange(range.events));
+    // Flattened once: described in published order, then sorted in place for the walk.
+    const events = flattenEvents(range.events);
+    if (trace) texts.push(describeFlat(events));
     try {
-      const r = evaluateRange(version, range, scheme, comparisons);
+      const r = evaluateSorted(version, sortEvents(events, scheme), scheme, comparisons);
       if (!used.includes(scheme.id)) used.push(scheme.id);
       if (r.affected) {
         verdict.affected = true;

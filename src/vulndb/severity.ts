@@ -14,7 +14,9 @@ import type { OsvRecord, OsvSeverity } from './osv.ts';
 
 /** Publisher of a record, from its id prefix: `GHSA-…` → ghsa, `UBUNTU-CVE-…`/`USN-…` → ubuntu. */
 export function recordSource(id: string): string {
-  const prefix = id.split('-')[0]?.toUpperCase() ?? '';
+  // indexOf, not split: called for every matched record of a scan.
+  const dash = id.indexOf('-');
+  const prefix = (dash < 0 ? id : id.slice(0, dash)).toUpperCase();
   switch (prefix) {
     case 'GHSA': return 'ghsa';
     case 'CVE': return 'nvd';
@@ -56,13 +58,19 @@ export interface SeverityChoice {
 }
 
 const scoreCache = new Map<string, CvssScore | null>();
-/** Vectors repeat across findings; scores are cached (bounded: cleared past 50,000 distinct vectors). */
-function scoreCached(vector: string): CvssScore | undefined {
-  let hit = scoreCache.get(vector);
+/**
+ * Vectors repeat across findings; scores are cached per (publisher, vector), so one scored object
+ * serves every finding that cites it (findings treat their `cvss` entries as read-only). Bounded:
+ * cleared past 50,000 entries.
+ */
+function scoreCached(source: string, vector: string): CvssScore | undefined {
+  const key = `${source}|${vector}`;
+  let hit = scoreCache.get(key);
   if (hit === undefined) {
     if (scoreCache.size > 50_000) scoreCache.clear();
-    hit = tryScoreCvss(vector) ?? null;
-    scoreCache.set(vector, hit);
+    const scored = tryScoreCvss(vector);
+    hit = scored ? { ...scored, source } : null;
+    scoreCache.set(key, hit);
   }
   return hit ?? undefined;
 }
@@ -71,33 +79,28 @@ const VERSION_RANK: Record<CvssScore['version'], number> = { '4.0': 4, '3.1': 3,
 const SOURCE_RANK = (s: string | undefined): number => (s === 'nvd' ? 0 : s === 'ghsa' ? 1 : 2);
 
 function cvssType(type: string): boolean {
-  return /^CVSS_V[234]$/.test(type);
+  return type === 'CVSS_V3' || type === 'CVSS_V4' || type === 'CVSS_V2';
 }
 
 export function selectSeverity(inputs: SeverityInput[], osDistro?: string): SeverityChoice {
+  // Runs once per finding template (thousands per scan), mostly before the JIT has optimised it:
+  // index loops, no spread copies, and scored vectors shared through the cache.
   const cvss: CvssScore[] = [];
-  const seenVectors = new Set<string>();
   const vendor: Record<string, string> = {};
-  const databaseSeverity: { source: string; severity: Severity }[] = [];
-  for (const input of inputs) {
+  let databaseSeverity: { source: string; severity: Severity }[] | undefined;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as SeverityInput;
     const source = recordSource(input.record.id);
-    for (const s of [...(input.record.severity ?? []), ...(input.affectedSeverity ?? [])]) {
-      if (cvssType(s.type)) {
-        const key = `${source}|${s.score}`;
-        if (seenVectors.has(key)) continue;
-        seenVectors.add(key);
-        const scored = scoreCached(s.score);
-        if (scored) cvss.push({ ...scored, source });
-      } else if (s.type.toLowerCase() === 'ubuntu') vendor.ubuntu ??= s.score;
-    }
+    addSeverities(cvss, vendor, source, input.record.severity);
+    addSeverities(cvss, vendor, source, input.affectedSeverity);
     const urgency = input.ecosystemSpecific?.urgency;
     if (typeof urgency === 'string' && source === 'debian') vendor.debian ??= urgency;
-    for (const ds of [input.databaseSpecific, input.record.database_specific]) {
-      const sev = ds?.severity;
+    for (let d = 0; d < 2; d++) {
+      const sev = (d === 0 ? input.databaseSpecific : input.record.database_specific)?.severity;
       if (typeof sev === 'string') {
         const s = severityFromWord(sev);
         if (s) {
-          databaseSeverity.push({ source, severity: s });
+          (databaseSeverity ??= []).push({ source, severity: s });
           vendor[source] ??= sev;
         }
       }
@@ -112,7 +115,19 @@ export function selectSeverity(inputs: SeverityInput[], osDistro?: string): Seve
   }
   const best = cvss.find((c) => c.score > 0);
   if (best) return { severity: best.severity, source: `cvss-v${best.version}:${best.source ?? 'unknown'}`, cvss, vendor };
-  const ds = databaseSeverity.find((d) => d.source === 'ghsa') ?? databaseSeverity[0];
+  const ds = databaseSeverity?.find((d) => d.source === 'ghsa') ?? databaseSeverity?.[0];
   if (ds) return { severity: ds.severity, source: ds.source, cvss, vendor };
   return { severity: 'UNKNOWN', source: 'none', cvss, vendor };
+}
+
+/** CVSS vectors (each (publisher, vector) once: the cache hands out one object per pair) and Ubuntu priorities. */
+function addSeverities(cvss: CvssScore[], vendor: Record<string, string>, source: string, severities: OsvSeverity[] | undefined): void {
+  if (!severities) return;
+  for (let i = 0; i < severities.length; i++) {
+    const s = severities[i] as OsvSeverity;
+    if (cvssType(s.type)) {
+      const scored = scoreCached(source, s.score);
+      if (scored && !cvss.includes(scored)) cvss.push(scored);
+    } else if (s.type.toLowerCase() === 'ubuntu') vendor.ubuntu ??= s.score;
+  }
 }
