@@ -30,6 +30,10 @@ describe('finding order', () => {
       osvRecord('GHSA-aaaa-0002', 'npm', 'left-pad', [{ introduced: '0' }], { aliases: ['CVE-2024-0002'], severity: CRITICAL }),
       osvRecord('GHSA-aaaa-0003', 'npm', 'left-pad', [{ introduced: '1.5.0' }, { fixed: '3.0.0' }], { aliases: ['CVE-2024-0000'], severity: HIGH }),
       osvRecord('GHSA-aaaa-0004', 'npm', 'zeta', [{ introduced: '0' }], {}),
+      // Names that are prefixes of one another, and one past 'left-pad' in code-unit order.
+      osvRecord('GHSA-aaaa-0005', 'npm', 'left', [{ introduced: '0' }], { aliases: ['CVE-2024-0005'] }),
+      osvRecord('GHSA-aaaa-0006', 'npm', 'left-pad-x', [{ introduced: '0' }], { aliases: ['CVE-2024-0006'] }),
+      osvRecord('GHSA-aaaa-0007', 'npm', 'lefu', [{ introduced: '0' }], { aliases: ['CVE-2024-0007'] }),
       osvRecord('PYSEC-2024-1', 'PyPI', 'left-pad', [{ introduced: '0' }], { aliases: ['CVE-2024-0001'], severity: HIGH }),
       osvRecord('PYSEC-2024-2', 'PyPI', 'left-pad', [{ introduced: '0' }], { aliases: ['CVE-2024-0003'] }),
     ];
@@ -48,6 +52,12 @@ describe('finding order', () => {
     pkg({ name: 'left-pad', version: '1.0.0', ecosystem: 'PyPI', type: 'python' }),
     pkg({ name: 'zeta', version: '1.0.0', ecosystem: 'npm' }),
     pkg({ name: 'clean', version: '1.0.0', ecosystem: 'npm' }),
+    pkg({ name: 'left', version: '1.0.0', ecosystem: 'npm' }),
+    pkg({ name: 'left-pad-x', version: '1.0.0', ecosystem: 'npm' }),
+    pkg({ name: 'lefu', version: '1.0.0', ecosystem: 'npm' }),
+    // Versions that are prefixes of one another.
+    pkg({ name: 'left', version: '1.0', ecosystem: 'npm' }),
+    pkg({ name: 'left', version: '1.0.0-rc.1', ecosystem: 'npm' }),
   ];
   const severityRank = new Map(SEVERITIES.map((s, i) => [s, i]));
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
@@ -61,7 +71,7 @@ describe('finding order', () => {
 
   test('equals a stable sort by name, version, severity, id of every finding', () => {
     fc.assert(
-      fc.property(fc.array(fc.nat(pool.length - 1), { minLength: 1, maxLength: 30 }), (picks) => {
+      fc.property(fc.array(fc.nat(pool.length - 1), { minLength: 1, maxLength: 40 }), (picks) => {
         const packages = picks.map((p, i) => ({ ...(pool[p] as Omit<Package, 'locations'>), locations: [{ layer: '', path: `/layer${i}` }] }));
         const found = matchPackages(packages, undefined, index).vulnerabilities;
         assert.deepEqual(found.map((v) => `${v.package_name}@${v.installed_version} ${v.severity} ${v.id} ${v.path}`), [...found].sort(byDefinition).map((v) => `${v.package_name}@${v.installed_version} ${v.severity} ${v.id} ${v.path}`));
