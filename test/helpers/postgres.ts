@@ -22,8 +22,8 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: TEST_SERVER_URL, connectionTimeoutMillis: 3000 });
+export async function postgresReachable(serverUrl = TEST_SERVER_URL): Promise<boolean> {
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
     await client.query('select 1');
@@ -49,8 +49,12 @@ export async function withPostgres(t?: TestContext): Promise<TestDatabase | unde
     if (IN_CI) throw new Error(`PostgreSQL required under CI but unreachable at ${TEST_SERVER_URL}`);
     return undefined;
   }
-  const name = `pw_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_SERVER_URL });
+  return createDatabase(TEST_SERVER_URL, `pw_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`);
+}
+
+/** Creates database `name` on the server at `serverUrl`; `drop` removes it, forcing out open sessions. */
+export async function createDatabase(serverUrl: string, name: string): Promise<TestDatabase> {
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     await admin.query(`create database ${name}`);
@@ -58,10 +62,10 @@ export async function withPostgres(t?: TestContext): Promise<TestDatabase | unde
     await admin.end();
   }
   return {
-    url: withDatabase(TEST_SERVER_URL, name),
+    url: withDatabase(serverUrl, name),
     name,
     drop: async () => {
-      const c = new pg.Client({ connectionString: TEST_SERVER_URL });
+      const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       try {
         await c.query(`drop database if exists ${name} with (force)`);
