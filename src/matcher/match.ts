@@ -286,9 +286,9 @@ type FindingTemplate = Omit<Vulnerability, 'package_name' | 'installed_version' 
 
 function instantiate(t: FindingTemplate, pkg: Package): Vulnerability {
   // Arrays (aliases, references, cvss, evidence) are shared between findings of identical packages; treat them as read-only.
-  // A literal of the always-present fields allocates the object once at its final size (Object.assign
-  // into `{}` grew its property store several times per finding); the key order is the template's,
-  // then the package's, as before.
+  // A literal of the always-present fields allocates the object at (nearly) its final size, where
+  // copying the template into `{}` grew the property store several times per finding. Key order: the
+  // template's, then the package's.
   const vuln: Vulnerability = {
     id: t.id, aliases: t.aliases, cve_id: t.cve_id, severity: t.severity, severity_source: t.severity_source as string,
     fixed_version: t.fixed_version, ecosystem: t.ecosystem, status: t.status, title: t.title, description: t.description,

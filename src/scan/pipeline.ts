@@ -236,7 +236,6 @@ export function rematchReport(report: Report, opts: Pick<ScanOptions, 'dbPath'> 
   }
 }
 
-/** Snapshot id of the current advisory index, or undefined when there is none. */
 /**
  * The fingerprint `inventoryTarget` would record with these options; a stored inventory with a
  * different one was built by other analyzer code and must be rebuilt, not re-matched.
@@ -245,6 +244,7 @@ export function inventoryFingerprint(opts: ScanOptions = {}): string {
   return analyzerFingerprint(wants(opts, 'secret') ? [...ALL_ANALYZERS, SECRET_ANALYZER] : ALL_ANALYZERS);
 }
 
+/** Snapshot id of the current advisory index, or undefined when there is none. */
 export function advisorySnapshot(dbPath?: string): string | undefined {
   const p = dbPath ?? defaultDbPath();
   if (!existsSync(p)) return undefined;
