@@ -1,14 +1,15 @@
 /**
  * Read-only handle on the advisory index for matching. Lookups read the compact match entries of
  * each (ecosystem, name) in one row (vulndb/match-entries.ts); full affected rows and advisory
- * details are read, in batches, only for the entries the pre-check lets through.
+ * details are read, in batches, only for the entries the pre-check lets through — one advisory row
+ * each, which holds both (vulndb/store.ts, schema 3).
  */
 import type Database from 'better-sqlite3';
 import { eventOrderFingerprint } from '../vulndb/match-entries.ts';
 import { normalizeEcosystem, normalizePackageName } from '../vulndb/names.ts';
 import type { OsvRecord } from '../vulndb/osv.ts';
 import { openIndexDatabase } from '../vulndb/store.ts';
-import type { StoredAffected } from '../vulndb/store.ts';
+import type { StoredAffected, StoredRow } from '../vulndb/store.ts';
 
 export interface AffectedRow {
   /** Row id of the affected entry (stable within one snapshot). */
@@ -16,10 +17,13 @@ export interface AffectedRow {
   rid: number;
   /** The advisory's id. */
   advisoryId: string;
-  /** Normalised lookup keys. */
-  ecosystem: string;
-  name: string;
   data: StoredAffected;
+}
+
+/** Which affected row to read: its row id and its advisory's rid (a MatchEntry's first two fields). */
+export interface RowRef {
+  row: number;
+  rid: number;
 }
 
 /** An affected row read for evaluation, with its advisory's details (read in the same statement). */
@@ -28,8 +32,8 @@ export interface AffectedRowWithDetail extends AffectedRow {
 }
 
 /**
- * One affected row in compact form: `[rowId, …]` as laid out in vulndb/match-entries.ts. Read it
- * with matcher/ranges `quickAffectedEntry`; `entry[0]` is the row id for `rows()`.
+ * One affected row in compact form: `[rowId, rid, …]` as laid out in vulndb/match-entries.ts. Read it
+ * with matcher/ranges `quickAffectedEntry`; `entry[0]` and `entry[1]` name the row for `rows()`.
  */
 export type MatchEntry = readonly unknown[];
 
@@ -56,8 +60,8 @@ export interface AdvisoryIndex {
    * it needs them, so they die young instead of being held through a whole scan.
    */
   matchEntryText(ecosystem: string, names: readonly string[]): Map<string, string>;
-  /** Full affected rows by row id (batched), each with its advisory's details read in the same statement. */
-  rows(rowIds: readonly number[]): Map<number, AffectedRowWithDetail>;
+  /** Full affected rows by row id (batched), each with its advisory's details, read from the same row. */
+  rows(refs: readonly RowRef[]): Map<number, AffectedRowWithDetail>;
   /** Full affected rows for these package names in one ecosystem: matchEntryText, then rows. */
   lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRowWithDetail[]>;
   advisory(rid: number): AdvisoryDetail;
@@ -81,7 +85,7 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
   readonly storedOrderTrusted: boolean;
   private readonly db: Database.Database;
   private readonly entryStatements = new Map<number, Database.Statement<string[], [string, string]>>();
-  private readonly rowStatements = new Map<number, Database.Statement<number[], [number, number, string, string, string, string, string]>>();
+  private readonly rowStatements = new Map<number, Database.Statement<number[], [number, string, string, string]>>();
   private readonly detailStmt: Database.Statement<[number], { detail: string }>;
   private readonly aliasStmt: Database.Statement<[string, string], { rid: number }>;
 
@@ -116,11 +120,8 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     let stmt = this.rowStatements.get(n);
     if (!stmt) {
       stmt = this.db
-        .prepare(
-          `SELECT f.rowid, f.rid, a.id, f.ecosystem, f.name, f.data, a.detail FROM affected f JOIN advisories a ON a.rid = f.rid
-           WHERE f.rowid IN (${new Array(n).fill('?').join(',')})`,
-        )
-        .raw(true) as unknown as Database.Statement<number[], [number, number, string, string, string, string, string]>;
+        .prepare(`SELECT rid, id, detail, affected FROM advisories WHERE rid IN (${new Array(n).fill('?').join(',')})`)
+        .raw(true) as unknown as Database.Statement<number[], [number, string, string, string]>;
       this.rowStatements.set(n, stmt);
     }
     return stmt;
@@ -149,25 +150,34 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
     return result;
   }
 
-  rows(rowIds: readonly number[]): Map<number, AffectedRowWithDetail> {
-    const out = new Map<number, AffectedRowWithDetail>();
+  rows(refs: readonly RowRef[]): Map<number, AffectedRowWithDetail> {
     // No cache across calls: what one scan reads dies young instead of being copied by every GC.
-    const details = new Map<number, AdvisoryDetail>();
+    const out = new Map<number, AffectedRowWithDetail>();
+    const wanted = new Set<number>();
     // A typed array sorts numerically in native code, without comparator calls: 5,154 ids sort in 0.6 ms
     // in a process that has just started, against 2.8 ms for Set + sort((a, b) => a - b).
-    const sorted = Float64Array.from(rowIds).sort();
-    const ids: number[] = [];
-    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) ids.push(sorted[i] as number);
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const batch = ids.slice(i, i + BATCH);
+    const sorted = new Float64Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i] as RowRef;
+      wanted.add(ref.row);
+      sorted[i] = ref.rid;
+    }
+    sorted.sort();
+    const rids: number[] = [];
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) rids.push(sorted[i] as number);
+    for (let i = 0; i < rids.length; i += BATCH) {
+      const batch = rids.slice(i, i + BATCH);
       const found = this.rowStatement(batch.length).all(...batch);
       for (let r = 0; r < found.length; r++) {
         // Indexed, not destructured: unoptimised code would allocate an iterator step per column.
-        const columns = found[r] as [number, number, string, string, string, string, string];
-        const rid = columns[1];
-        let detail = details.get(rid);
-        if (!detail) details.set(rid, (detail = JSON.parse(columns[6]) as AdvisoryDetail));
-        out.set(columns[0], { row: columns[0], rid, advisoryId: columns[2], ecosystem: columns[3], name: columns[4], data: JSON.parse(columns[5]) as StoredAffected, detail });
+        const columns = found[r] as [number, string, string, string];
+        const rid = columns[0];
+        const detail = JSON.parse(columns[2]) as AdvisoryDetail;
+        const stored = JSON.parse(columns[3]) as StoredRow[];
+        for (let a = 0; a < stored.length; a++) {
+          const pair = stored[a] as StoredRow;
+          if (wanted.has(pair[0])) out.set(pair[0], { row: pair[0], rid, advisoryId: columns[1], data: pair[1], detail });
+        }
       }
     }
     return out;
@@ -175,7 +185,7 @@ class SqliteAdvisoryIndex implements AdvisoryIndex {
 
   lookup(ecosystem: string, names: readonly string[]): Map<string, AffectedRowWithDetail[]> {
     const entries = new Map([...this.matchEntryText(ecosystem, names)].map(([name, text]) => [name, parseMatchEntries(text)]));
-    const rows = this.rows([...entries.values()].flatMap((list) => list.map((e) => e[0] as number)));
+    const rows = this.rows([...entries.values()].flatMap((list) => list.map((e) => ({ row: e[0] as number, rid: e[1] as number }))));
     const out = new Map<string, AffectedRowWithDetail[]>();
     for (const [name, list] of entries) out.set(name, list.map((e) => rows.get(e[0] as number) as AffectedRowWithDetail));
     return out;

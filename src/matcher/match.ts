@@ -390,10 +390,11 @@ function addAlias(aliases: Set<string>, id: string, primary: string, cves: strin
   aliases.add(id);
 }
 
-/** A row the pre-check let through, and the lookup that found it. */
+/** A row the pre-check let through (RowRef), and the lookup that found it. */
 interface Candidate {
   query: MatchQuery;
   row: number;
+  rid: number;
 }
 
 interface PendingKey {
@@ -430,12 +431,12 @@ export function matchPackages(
   let chunk: PendingKey[] = [];
   let chunkRows = 0;
   const flush = () => {
-    const rowIds: number[] = [];
+    const refs: Candidate[] = [];
     for (let k = 0; k < chunk.length; k++) {
       const candidates = (chunk[k] as PendingKey).candidates;
-      for (let c = 0; c < candidates.length; c++) rowIds.push((candidates[c] as Candidate).row);
+      for (let c = 0; c < candidates.length; c++) refs.push(candidates[c] as Candidate);
     }
-    const rows = index.rows(rowIds);
+    const rows = index.rows(refs);
     for (let k = 0; k < chunk.length; k++) {
       const { key, pkg, ecosystem, candidates } = chunk[k] as PendingKey;
       const hits: Hit[] = [];
@@ -509,7 +510,7 @@ function preCheck(packages: Package[], os: OSInfo | undefined, index: AdvisoryIn
           if (seenRows.has(row)) continue;
           seenRows.add(row);
         }
-        if (matcher.quick(query, entry) !== false) candidates.push({ query, row });
+        if (matcher.quick(query, entry) !== false) candidates.push({ query, row, rid: entry[1] as number });
       }
     }
     if (candidates.length) pending.push({ key, pkg: packages[i] as Package, ecosystem: (list[0] as MatchQuery).ecosystem, candidates });

@@ -6,7 +6,7 @@
  * whatever the ecosystem; GIT ranges never reach here (the index drops them).
  */
 import type { VersionScheme } from '../versions/types.ts';
-import { EVENT_KIND, RANGE_TYPE, flattenEvents, isZeroEvent as isZero, sortEvents } from '../vulndb/match-entries.ts';
+import { ENTRY_BODY, EVENT_KIND, RANGE_TYPE, flattenEvents, isZeroEvent as isZero, sortEvents } from '../vulndb/match-entries.ts';
 import type { FlatEvent } from '../vulndb/match-entries.ts';
 import type { OsvEvent } from '../vulndb/osv.ts';
 
@@ -256,8 +256,8 @@ export interface PackedSchemeChoice extends SchemeChoice {
  * scheme, a listed version containing a newline): the caller then evaluates the full row.
  */
 export function quickAffectedEntry(version: string, entry: readonly unknown[], schemes: PackedSchemeChoice): boolean | undefined {
-  const rangeCount = entry[1] as number;
-  let at = 2;
+  const rangeCount = entry[ENTRY_BODY] as number;
+  let at = ENTRY_BODY + 1;
   let evaluated = false;
   for (let r = 0; r < rangeCount; r++) {
     const semver = entry[at] === RANGE_TYPE.SEMVER;

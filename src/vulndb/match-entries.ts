@@ -8,8 +8,8 @@
  * of one (ecosystem, name) into one `match_index` row. A lookup is then one index seek and one
  * JSON.parse per package name; the full row and its advisory are read only for rows that pass.
  *
- * One entry (a JSON array; the row id is prepended by the index build):
- *   [rowId, rangeCount, (rangeType, sortTag, eventCount, (eventKind, version) × eventCount) × rangeCount, versions]
+ * One entry (a JSON array; the index build prepends the row id and the advisory's rid):
+ *   [rowId, rid, rangeCount, (rangeType, sortTag, eventCount, (eventKind, version) × eventCount) × rangeCount, versions]
  * - rangeType: 0 ECOSYSTEM, 1 SEMVER (other range types never decide a version and are left out);
  * - sortTag: which scheme ordered the events (`sortTag()`), or '' when they could not be ordered at
  *   import (an event version the scheme rejects); the matcher then evaluates the full row, which
@@ -28,6 +28,9 @@ export const EVENT_KIND = { introduced: 0, fixed: 1, last_affected: 2, limit: 3 
 export type EventKind = keyof typeof EVENT_KIND;
 
 export const RANGE_TYPE = { ECOSYSTEM: 0, SEMVER: 1 } as const;
+
+/** Where an entry's body (what encodeMatchEntry writes) starts: after the row id and the rid. */
+export const ENTRY_BODY = 2;
 
 export interface FlatEvent {
   kind: EventKind;

@@ -15,11 +15,16 @@ import { cveIdsOf } from './osv.ts';
 import type { OsvEvent, OsvRecord } from './osv.ts';
 
 /**
- * Version of the index file layout. 2: compact match entries (`affected.match`, `match_index`, see
- * match-entries.ts) replace the (ecosystem, name) index on `affected`. A reader refuses any other
- * version; a merge import upgrades a version-1 base in its copy (upgradeFromV1).
+ * Version of the index file layout.
+ * - 2: compact match entries (`affected.match`, `match_index`, see match-entries.ts) replace the
+ *   (ecosystem, name) index on `affected`.
+ * - 3: each advisory row carries the JSON of its affected rows (`advisories.affected`), so reading a
+ *   candidate for evaluation touches one B-tree row instead of an `affected` row plus its advisory;
+ *   `affected` keeps only what lookups are built from, and match entries carry the advisory's rid.
+ * A reader refuses any other version; a merge import upgrades a version-1 or -2 base in its copy
+ * (upgradeFromV1, upgradeFromV2).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** `$PORTWARDEN_HOME/db/advisories.db`, PORTWARDEN_HOME defaulting to ~/.portwarden. */
 export function defaultDbPath(): string {
@@ -35,9 +40,9 @@ CREATE TABLE sources (
 );
 CREATE TABLE advisories (
   rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, modified TEXT NOT NULL,
-  withdrawn TEXT, detail TEXT NOT NULL
+  withdrawn TEXT, detail TEXT NOT NULL, affected TEXT NOT NULL DEFAULT '[]'
 );
-CREATE TABLE affected (rid INTEGER NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, match TEXT NOT NULL);
+CREATE TABLE affected (rid INTEGER NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, match TEXT NOT NULL);
 CREATE TABLE aliases (alias TEXT NOT NULL, rid INTEGER NOT NULL);
 CREATE INDEX affected_rid ON affected (rid);
 CREATE INDEX aliases_rid ON aliases (rid);
@@ -45,17 +50,50 @@ CREATE INDEX aliases_rid ON aliases (rid);
 // The lookup structures are built after the bulk load (building once beats maintaining per insert);
 // the rid indexes exist from the start because replacing a record deletes by rid. `match_index`
 // holds, per (ecosystem, name), the JSON array of the `match` entries of its rows in row order, each
-// prefixed with its row id: matching reads one row per package name (match-entries.ts).
+// prefixed with its row id and its advisory's rid: matching reads one row per package name
+// (match-entries.ts), then one advisory row per candidate.
 const INDEXES = `
 CREATE INDEX IF NOT EXISTS aliases_alias ON aliases (alias);
 DROP TABLE IF EXISTS match_index;
 CREATE TABLE match_index (ecosystem TEXT NOT NULL, name TEXT NOT NULL, entries TEXT NOT NULL, PRIMARY KEY (ecosystem, name)) WITHOUT ROWID;
 INSERT INTO match_index (ecosystem, name, entries)
-  SELECT ecosystem, name, '[' || group_concat('[' || rowid || ',' || match || ']', ',' ORDER BY rowid) || ']'
+  SELECT ecosystem, name, '[' || group_concat('[' || rowid || ',' || rid || ',' || match || ']', ',' ORDER BY rowid) || ']'
   FROM affected GROUP BY ecosystem, name ORDER BY ecosystem, name;
 `;
 
-/** What one affected row stores: everything range evaluation and evidence need, nothing else. */
+/** One affected row as kept in `advisories.affected`: its row id in `affected`, and what it stores. */
+export type StoredRow = [row: number, stored: StoredAffected];
+
+interface StorableRow {
+  /** Normalised lookup keys. */
+  ecosystem: string;
+  name: string;
+  stored: StoredAffected;
+}
+
+/** The affected entries of a record that can match a package version, as stored. */
+function storableRows(affected: NonNullable<OsvRecord['affected']>): StorableRow[] {
+  const rows: StorableRow[] = [];
+  for (const a of affected) {
+    if (!a.package) continue;
+    const stored: StoredAffected = { name: a.package.name, ecosystem: a.package.ecosystem };
+    if (a.package.purl) stored.purl = a.package.purl;
+    const ranges = (a.ranges ?? []).filter((r) => r.type !== 'GIT');
+    if (ranges.length) stored.ranges = ranges.map((r) => ({ type: r.type, events: r.events }));
+    if (a.versions?.length) stored.versions = a.versions;
+    if (a.ecosystem_specific) stored.ecosystem_specific = a.ecosystem_specific;
+    if (a.database_specific) stored.database_specific = a.database_specific;
+    if (a.severity) stored.severity = a.severity;
+    if (!stored.ranges && !stored.versions) continue; // GIT-only entries cannot match a package version
+    rows.push({ ecosystem: normalizeEcosystem(a.package.ecosystem), name: normalizePackageName(a.package.ecosystem, a.package.name), stored });
+  }
+  return rows;
+}
+
+/**
+ * What one affected row stores: everything range evaluation and evidence need, nothing else. It is
+ * kept in its advisory's row, in `advisories.affected`: a JSON array of `[rowId, StoredAffected]` pairs.
+ */
 export interface StoredAffected {
   /** Package name as the advisory spells it. */
   name: string;
@@ -99,16 +137,24 @@ export class IndexBuilder {
   private readonly target: string;
   private readonly stmts: {
     find: Database.Statement<[string], { rid: number; modified: string }>;
-    insertAdvisory: Database.Statement<[string, string, string, string | null, string]>;
-    updateAdvisory: Database.Statement<[string, string, string | null, string, number]>;
+    insertAdvisory: Database.Statement<[number, string, string, string, string | null, string, string]>;
+    updateAdvisory: Database.Statement<[string, string, string | null, string, string, number]>;
+    affectedOf: Database.Statement<[number], { affected: string }>;
+    setAffected: Database.Statement<[string, number]>;
     deleteAffected: Database.Statement<[number]>;
     deleteAffectedPkg: Database.Statement<[number, string, string]>;
-    insertAffected: Database.Statement<[number, string, string, string, string]>;
+    insertAffected: Database.Statement<[number, number, string, string, string]>;
     deleteAliases: Database.Statement<[number]>;
     insertAlias: Database.Statement<[string, number]>;
     aliasesOf: Database.Statement<[number], { alias: string }>;
   };
   private finished = false;
+  /**
+   * Ids for new advisory and affected rows, assigned here rather than by SQLite so an advisory's row
+   * can be written once, with its affected rows' ids in `advisories.affected`. Only ever increase.
+   */
+  private nextRid: number;
+  private nextRow: number;
 
   constructor(target: string, options: { base?: string | undefined } = {}) {
     this.target = path.resolve(target);
@@ -125,7 +171,10 @@ export class IndexBuilder {
     if (fresh) this.db.exec(SCHEMA);
     else {
       const version = Number(this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value);
-      if (version === 1) upgradeFromV1(this.db);
+      if (version === 1) {
+        upgradeFromV1(this.db);
+        upgradeFromV2(this.db);
+      } else if (version === 2) upgradeFromV2(this.db);
       else if (version !== SCHEMA_VERSION) {
         this.db.close();
         rmSync(this.tempPath, { force: true });
@@ -137,15 +186,20 @@ export class IndexBuilder {
     }
     this.stmts = {
       find: this.db.prepare('SELECT rid, modified FROM advisories WHERE id = ?'),
-      insertAdvisory: this.db.prepare('INSERT INTO advisories (id, source, modified, withdrawn, detail) VALUES (?, ?, ?, ?, ?)'),
-      updateAdvisory: this.db.prepare('UPDATE advisories SET source = ?, modified = ?, withdrawn = ?, detail = ? WHERE rid = ?'),
+      insertAdvisory: this.db.prepare('INSERT INTO advisories (rid, id, source, modified, withdrawn, detail, affected) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      updateAdvisory: this.db.prepare('UPDATE advisories SET source = ?, modified = ?, withdrawn = ?, detail = ?, affected = ? WHERE rid = ?'),
+      affectedOf: this.db.prepare('SELECT affected FROM advisories WHERE rid = ?'),
+      setAffected: this.db.prepare('UPDATE advisories SET affected = ? WHERE rid = ?'),
       deleteAffected: this.db.prepare('DELETE FROM affected WHERE rid = ?'),
       deleteAffectedPkg: this.db.prepare('DELETE FROM affected WHERE rid = ? AND ecosystem = ? AND name = ?'),
-      insertAffected: this.db.prepare('INSERT INTO affected (rid, ecosystem, name, data, match) VALUES (?, ?, ?, ?, ?)'),
+      insertAffected: this.db.prepare('INSERT INTO affected (rowid, rid, ecosystem, name, match) VALUES (?, ?, ?, ?, ?)'),
       deleteAliases: this.db.prepare('DELETE FROM aliases WHERE rid = ?'),
       insertAlias: this.db.prepare('INSERT INTO aliases (alias, rid) VALUES (?, ?)'),
       aliasesOf: this.db.prepare('SELECT alias FROM aliases WHERE rid = ?'),
     };
+    const maxIds = this.db.prepare<[], { rid: number; row: number }>('SELECT (SELECT COALESCE(MAX(rid), 0) FROM advisories) AS rid, (SELECT COALESCE(MAX(rowid), 0) FROM affected) AS row').get();
+    this.nextRid = (maxIds?.rid ?? 0) + 1;
+    this.nextRow = (maxIds?.row ?? 0) + 1;
     this.db.exec('BEGIN');
   }
 
@@ -158,46 +212,50 @@ export class IndexBuilder {
   upsert(record: OsvRecord, source: string, mode: UpsertMode = 'replace'): 'inserted' | 'updated' | 'skipped' {
     const { affected, ...rest } = record;
     const existing = this.stmts.find.get(record.id);
-    let rid: number;
-    let outcome: 'inserted' | 'updated';
-    if (existing) {
-      if (mode === 'replace' && existing.modified > record.modified) return 'skipped';
-      rid = existing.rid;
-      if (mode === 'replace') {
-        this.stmts.deleteAffected.run(rid);
-        this.stmts.updateAdvisory.run(source, record.modified, record.withdrawn ?? null, JSON.stringify(rest), rid);
-        this.stmts.deleteAliases.run(rid);
-      } else {
-        for (const a of affected ?? []) {
-          if (a.package) this.stmts.deleteAffectedPkg.run(rid, normalizeEcosystem(a.package.ecosystem), normalizePackageName(a.package.ecosystem, a.package.name));
-        }
-        const known = new Set(this.stmts.aliasesOf.all(rid).map((r) => r.alias));
-        for (const alias of this.aliasKeys(record)) if (!known.has(alias)) this.stmts.insertAlias.run(alias, rid);
-      }
-      outcome = 'updated';
-    } else {
-      rid = Number(this.stmts.insertAdvisory.run(record.id, source, record.modified, record.withdrawn ?? null, JSON.stringify(rest)).lastInsertRowid);
-      outcome = 'inserted';
-    }
-    if (mode === 'replace' || outcome === 'inserted') for (const alias of this.aliasKeys(record)) this.stmts.insertAlias.run(alias, rid);
+    if (existing && mode === 'replace' && existing.modified > record.modified) return 'skipped';
     // Withdrawn records stay listed (status, explain) but never reach matching.
-    if (!record.withdrawn) {
-      for (const a of affected ?? []) {
-        if (!a.package) continue;
-        const stored: StoredAffected = { name: a.package.name, ecosystem: a.package.ecosystem };
-        if (a.package.purl) stored.purl = a.package.purl;
-        const ranges = (a.ranges ?? []).filter((r) => r.type !== 'GIT');
-        if (ranges.length) stored.ranges = ranges.map((r) => ({ type: r.type, events: r.events }));
-        if (a.versions?.length) stored.versions = a.versions;
-        if (a.ecosystem_specific) stored.ecosystem_specific = a.ecosystem_specific;
-        if (a.database_specific) stored.database_specific = a.database_specific;
-        if (a.severity) stored.severity = a.severity;
-        if (!stored.ranges && !stored.versions) continue; // GIT-only entries cannot match a package version
-        const ecosystem = normalizeEcosystem(a.package.ecosystem);
-        this.stmts.insertAffected.run(rid, ecosystem, normalizePackageName(a.package.ecosystem, a.package.name), JSON.stringify(stored), encodeMatchEntry(stored, ecosystem));
-      }
+    const rows = record.withdrawn ? [] : storableRows(affected ?? []);
+    if (!existing) {
+      const rid = this.nextRid++;
+      this.stmts.insertAdvisory.run(rid, record.id, source, record.modified, record.withdrawn ?? null, JSON.stringify(rest), JSON.stringify(this.insertRows(rid, rows)));
+      for (const alias of this.aliasKeys(record)) this.stmts.insertAlias.run(alias, rid);
+      return 'inserted';
     }
-    return outcome;
+    const rid = existing.rid;
+    if (mode === 'replace') {
+      this.stmts.deleteAffected.run(rid);
+      this.stmts.updateAdvisory.run(source, record.modified, record.withdrawn ?? null, JSON.stringify(rest), JSON.stringify(this.insertRows(rid, rows)), rid);
+      this.stmts.deleteAliases.run(rid);
+      for (const alias of this.aliasKeys(record)) this.stmts.insertAlias.run(alias, rid);
+      return 'updated';
+    }
+    // merge-affected: the record's packages replace the stored rows for the same (ecosystem, package).
+    const replaced = new Set<string>();
+    for (const a of affected ?? []) {
+      if (!a.package) continue;
+      const ecosystem = normalizeEcosystem(a.package.ecosystem);
+      const name = normalizePackageName(a.package.ecosystem, a.package.name);
+      this.stmts.deleteAffectedPkg.run(rid, ecosystem, name);
+      replaced.add(`${ecosystem}\0${name}`);
+    }
+    const kept = (JSON.parse(this.stmts.affectedOf.get(rid)?.affected ?? '[]') as StoredRow[]).filter(
+      ([, stored]) => !replaced.has(`${normalizeEcosystem(stored.ecosystem)}\0${normalizePackageName(stored.ecosystem, stored.name)}`),
+    );
+    this.stmts.setAffected.run(JSON.stringify([...kept, ...this.insertRows(rid, rows)]), rid);
+    const known = new Set(this.stmts.aliasesOf.all(rid).map((r) => r.alias));
+    for (const alias of this.aliasKeys(record)) if (!known.has(alias)) this.stmts.insertAlias.run(alias, rid);
+    return 'updated';
+  }
+
+  /** Adds the lookup rows of one advisory's affected entries; returns them as kept in `advisories.affected`. */
+  private insertRows(rid: number, rows: StorableRow[]): StoredRow[] {
+    const stored: StoredRow[] = [];
+    for (const r of rows) {
+      const row = this.nextRow++;
+      this.stmts.insertAffected.run(row, rid, r.ecosystem, r.name, encodeMatchEntry(r.stored, r.ecosystem));
+      stored.push([row, r.stored]);
+    }
+    return stored;
   }
 
   private aliasKeys(record: OsvRecord): string[] {
@@ -239,7 +297,9 @@ export class IndexBuilder {
       hash.update(`${row.id}\0${row.modified}\0${row.withdrawn ?? ''}\n`);
       advisories++;
     }
-    for (const row of this.db.prepare<[], { n: number; h: string }>('SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS h FROM affected').iterate()) {
+    for (const row of this.db
+      .prepare<[], { n: number; h: string }>('SELECT (SELECT COUNT(*) FROM affected) AS n, (SELECT COALESCE(SUM(length(affected)), 0) FROM advisories) AS h')
+      .iterate()) {
       hash.update(`${row.n}:${row.h}`);
     }
     const snapshot = hash.digest('hex').slice(0, 16);
@@ -281,6 +341,21 @@ function upgradeFromV1(db: Database.Database): void {
     DROP INDEX IF EXISTS affected_lookup;
     ALTER TABLE affected ADD COLUMN match TEXT NOT NULL DEFAULT '';
     UPDATE affected SET match = portwarden_match_entry(ecosystem, data);
+  `);
+}
+
+/**
+ * Schema 2 → 3 inside a builder's private copy: each advisory gathers its affected rows' JSON, in row
+ * order, and `affected` drops the column. Row ids are kept, so the entries commit() rebuilds point
+ * at the same rows.
+ */
+function upgradeFromV2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE advisories ADD COLUMN affected TEXT NOT NULL DEFAULT '[]';
+    UPDATE advisories SET affected = (
+      SELECT json_group_array(json_array(f.rowid, json(f.data)) ORDER BY f.rowid) FROM affected f WHERE f.rid = advisories.rid
+    ) WHERE rid IN (SELECT rid FROM affected);
+    ALTER TABLE affected DROP COLUMN data;
   `);
 }
 

@@ -154,7 +154,7 @@ describe('pre-check on the compact index entries (vulndb/match-entries)', () => 
     const scheme = schemeForEcosystem(ecosystem).scheme;
     return { ecosystem: scheme, semver: OSV_SEMVER, ecosystemTag: sortTag(scheme), semverTag: sortTag(OSV_SEMVER) };
   };
-  const stored = (entry: AffectedInput, ecosystem: string, rowId = 7) => JSON.parse(`[${rowId},${encodeMatchEntry(entry, ecosystem)}]`) as unknown[];
+  const stored = (entry: AffectedInput, ecosystem: string, rowId = 7, rid = 3) => JSON.parse(`[${rowId},${rid},${encodeMatchEntry(entry, ecosystem)}]`) as unknown[];
 
   test('gives the verdict of the pre-check on the full row (and of the full evaluation) whenever it decides', () => {
     fc.assert(
@@ -181,11 +181,11 @@ describe('pre-check on the compact index entries (vulndb/match-entries)', () => 
     );
   });
 
-  test('the row id comes first and events are stored in evaluation order', () => {
+  test('the row id and the rid come first and events are stored in evaluation order', () => {
     const entry = { ranges: [{ type: 'ECOSYSTEM', events: [{ fixed: '1.10' }, { introduced: '1.2' }, { introduced: '0' }, { fixed: '1.1' }] }], versions: ['1.2.1'] };
-    assert.deepEqual(stored(entry, 'PyPI', 42), [42, 1, 0, 'pep440', 4, 0, '0', 1, '1.1', 0, '1.2', 1, '1.10', '\n1.2.1\n']);
-    assert.deepEqual(stored({ ranges: [{ type: 'SEMVER', events: [{ introduced: 'v1.2' }] }] }, 'Go'), [7, 1, 1, 'osv-semver', 1, 0, 'v1.2', '']);
-    assert.deepEqual(stored({ ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: 'x!' }, { fixed: '1.0' }] }] }, 'PyPI'), [7, 1, 0, '', 0, ''], 'unorderable: left to the full evaluation');
+    assert.deepEqual(stored(entry, 'PyPI', 42, 9), [42, 9, 1, 0, 'pep440', 4, 0, '0', 1, '1.1', 0, '1.2', 1, '1.10', '\n1.2.1\n']);
+    assert.deepEqual(stored({ ranges: [{ type: 'SEMVER', events: [{ introduced: 'v1.2' }] }] }, 'Go'), [7, 3, 1, 1, 'osv-semver', 1, 0, 'v1.2', '']);
+    assert.deepEqual(stored({ ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: 'x!' }, { fixed: '1.0' }] }] }, 'PyPI'), [7, 3, 1, 0, '', 0, ''], 'unorderable: left to the full evaluation');
   });
 
   test('a scheme other than the one that sorted the stored events makes every row go to the full evaluation', () => {

@@ -10,10 +10,32 @@ import { PortwardenError } from '../../src/util/errors.ts';
 import { osvRecord, pkg, tempDir } from './helpers.ts';
 
 /**
+ * Rewrites a current index into the schema-2 layout: each affected row's JSON in `affected.data`
+ * instead of in its advisory's row, entries without the rid, schema_version 2.
+ */
+function downgradeToV2(file: string): void {
+  const db = new Database(file);
+  db.exec(`
+    ALTER TABLE affected ADD COLUMN data TEXT NOT NULL DEFAULT '';
+    UPDATE affected SET data = (
+      SELECT json_extract(j.value, '$[1]') FROM advisories a, json_each(a.affected) j WHERE a.rid = affected.rid AND json_extract(j.value, '$[0]') = affected.rowid
+    );
+    ALTER TABLE advisories DROP COLUMN affected;
+    DELETE FROM match_index;
+    INSERT INTO match_index (ecosystem, name, entries)
+      SELECT ecosystem, name, '[' || group_concat('[' || rowid || ',' || match || ']', ',' ORDER BY rowid) || ']' FROM affected GROUP BY ecosystem, name;
+    UPDATE meta SET value = '2' WHERE key = 'schema_version';
+  `);
+  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM affected WHERE data NOT LIKE '{%'").get() as { n: number }).n, 0, 'every row got its JSON back');
+  db.close();
+}
+
+/**
  * Rewrites a current index into the schema-1 layout earlier builds wrote: no `match` column, no
  * `match_index`, the (ecosystem, name) index on `affected`, schema_version 1.
  */
 function downgradeToV1(file: string): void {
+  downgradeToV2(file);
   const db = new Database(file);
   db.exec(`
     DROP TABLE match_index;
@@ -57,7 +79,7 @@ describe('index schema versions', () => {
     const file = path.join(tmp.dir, 'old.db');
     await importAdvisories([input], { dbPath: file, replace: true });
     downgradeToV1(file);
-    assert.throws(() => openAdvisoryIndex(file), schemaError(file, /built by an older Portwarden \(index schema 1, this build reads 2\)/));
+    assert.throws(() => openAdvisoryIndex(file), schemaError(file, new RegExp(`built by an older Portwarden \\(index schema 1, this build reads ${SCHEMA_VERSION}\\)`)));
     assert.throws(() => readDbStatus(file), schemaError(file, /older Portwarden/));
   });
 
@@ -68,13 +90,13 @@ describe('index schema versions', () => {
     assert.throws(() => openAdvisoryIndex(file), schemaError(file, /built by a newer Portwarden/));
   });
 
-  test('a merge import into a schema-1 index upgrades it: earlier records kept and matched as before', async () => {
-    const current = path.join(tmp.dir, 'reference.db');
+  for (const [from, downgrade] of [[1, downgradeToV1], [2, downgradeToV2]] as const) test(`a merge import into a schema-${from} index upgrades it: earlier records kept and matched as before`, async () => {
+    const current = path.join(tmp.dir, `reference-${from}.db`);
     await importAdvisories([input], { dbPath: current, replace: true });
-    const file = path.join(tmp.dir, 'upgrade', 'advisories.db');
+    const file = path.join(tmp.dir, `upgrade-${from}`, 'advisories.db');
     mkdirSync(path.dirname(file));
     copyFileSync(current, file);
-    downgradeToV1(file);
+    downgrade(file);
     const extra = path.join(tmp.dir, 'c.json');
     writeFileSync(extra, JSON.stringify(osvRecord('GHSA-cccc-0003', 'npm', 'left-pad', [{ introduced: '1.0.0' }, { fixed: '1.2.5' }], { aliases: ['CVE-2024-0003'] })));
     await importAdvisories([extra], { dbPath: file });
@@ -129,7 +151,7 @@ describe('index schema versions', () => {
     setSchemaVersion(file, '99');
     await assert.rejects(importAdvisories([input], { dbPath: file }), (err: unknown) => {
       assert.ok(err instanceof PortwardenError);
-      assert.match(err.message, /index schema 99, this build writes 2; rebuild it with `portwarden db import --replace`/);
+      assert.match(err.message, new RegExp(`index schema 99, this build writes ${SCHEMA_VERSION}; rebuild it with \`portwarden db import --replace\``));
       return true;
     });
     const db = new Database(file, { readonly: true });
