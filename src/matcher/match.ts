@@ -145,7 +145,7 @@ class Matcher {
     return s;
   }
 
-  private choice(ecosystem: string): PackedSchemeChoice {
+  choice(ecosystem: string): PackedSchemeChoice {
     let c = this.choiceCache.get(ecosystem);
     if (!c) {
       const scheme = this.scheme(ecosystem).scheme;
@@ -163,11 +163,6 @@ class Matcher {
     const onlySemver = verdict.schemes.length > 0 && verdict.schemes.every((s) => s === 'semver');
     const confidence = onlySemver ? 'high' : resolution.confidence;
     return { row, verdict, confidence, query };
-  }
-
-  /** The pre-check on a compact entry: false means the full evaluation would find nothing to report. */
-  quick(query: MatchQuery, entry: MatchEntry): boolean | undefined {
-    return quickAffectedEntry(query.version, entry, this.choice(query.ecosystem));
   }
 
   hit(evaluation: Evaluation): Hit {
@@ -205,6 +200,9 @@ interface Group {
  * a CVE join a group through a shared id/alias, else form their own under their id.
  */
 function groupHits(hits: Hit[]): Group[] {
+  // The common case (one matching record naming one CVE) without the maps below.
+  const only = hits.length === 1 ? (hits[0] as Hit) : undefined;
+  if (only && only.cves.length === 1) return [{ key: only.cves[0] as string, primary: only.cves[0] as string, hits: [only] }];
   const groups = new Map<string, Group>();
   const pending: Hit[] = [];
   for (let h = 0; h < hits.length; h++) {
@@ -452,7 +450,9 @@ export function matchPackages(
       }
       if (hits.length === 0) continue;
       const scheme = matcher.scheme(ecosystem).scheme;
-      const templates = groupHits(hits).map((g) => buildTemplate(g, scheme, ecosystem));
+      const groups = groupHits(hits);
+      const templates: FindingTemplate[] = [];
+      for (let g = 0; g < groups.length; g++) templates.push(buildTemplate(groups[g] as Group, scheme, ecosystem));
       if (templates.length > 1) templates.sort(bySeverityThenId);
       templatesByKey.set(key, templates);
     }
@@ -503,6 +503,8 @@ function preCheck(packages: Package[], os: OSInfo | undefined, index: AdvisoryIn
       const text = found.get(query.ecosystem)?.get(query.name);
       if (text === undefined) continue;
       const entries = parseMatchEntries(text);
+      // One scheme choice per lookup, not per entry (a hot name has hundreds of entries).
+      const choice = matcher.choice(query.ecosystem);
       for (let e = 0; e < entries.length; e++) {
         const entry = entries[e] as MatchEntry;
         const row = entry[0] as number;
@@ -510,7 +512,8 @@ function preCheck(packages: Package[], os: OSInfo | undefined, index: AdvisoryIn
           if (seenRows.has(row)) continue;
           seenRows.add(row);
         }
-        if (matcher.quick(query, entry) !== false) candidates.push({ query, row, rid: entry[1] as number });
+        // The pre-check: false means the full evaluation would find nothing to report.
+        if (quickAffectedEntry(query.version, entry, choice) !== false) candidates.push({ query, row, rid: entry[1] as number });
       }
     }
     if (candidates.length) pending.push({ key, pkg: packages[i] as Package, ecosystem: (list[0] as MatchQuery).ecosystem, candidates });
