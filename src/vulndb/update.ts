@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { PortwardenError, UserInputError } from '../util/errors.ts';
 import { importAdvisories } from './import.ts';
 import type { FileReport } from './import.ts';
@@ -176,11 +177,22 @@ async function fetchSource(url: string, known: SourceRow | undefined, workDir: s
       let written = resumed ? offset : 0;
       const limit = opts.maxDownloadBytes;
       const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-      body.on('data', (chunk: Buffer) => {
-        written += chunk.length;
-        if (written > limit) body.destroy(new PortwardenError('db_update_size', `${url} exceeds the ${limit}-byte limit`));
-      });
-      await pipeline(body, createWriteStream(file, { flags: resumed ? 'a' : 'w' }));
+      const out = createWriteStream(file, { flags: resumed ? 'a' : 'w' });
+      try {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          written += chunk.length;
+          if (written > limit) throw new PortwardenError('db_update_size', `${url} exceeds the ${limit}-byte limit`);
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+      } catch (err) {
+        // Keep every byte that arrived before the body broke off (pipeline() would drop chunks still
+        // queued for the file): the next attempt resumes after them instead of starting over.
+        out.end();
+        await finished(out).catch(() => undefined);
+        throw err;
+      }
+      out.end();
+      await finished(out);
       return { url, file, etag, lastModified, sha256: await sha256File(file) };
     } catch (err) {
       lastError = err;

@@ -24,6 +24,8 @@ interface Served {
   lastModified: string;
   failuresLeft?: number;
   cutFirst?: boolean;
+  /** Sent chunked, without a content-length: only the byte count while streaming can enforce a limit. */
+  chunked?: boolean;
   sidecar?: string;
 }
 
@@ -65,6 +67,12 @@ describe('db update against a local HTTP server', () => {
         route.cutFirst = false;
         res.writeHead(200, { ...headers, 'content-length': route.body.length });
         res.write(route.body.subarray(0, Math.floor(route.body.length / 2)), () => res.destroy());
+        return;
+      }
+      if (route.chunked) {
+        res.writeHead(200, headers);
+        const half = Math.floor(route.body.length / 2);
+        res.write(route.body.subarray(0, half), () => res.end(route.body.subarray(half)));
         return;
       }
       res.writeHead(200, { ...headers, 'content-length': route.body.length }).end(route.body);
@@ -123,7 +131,7 @@ describe('db update against a local HTTP server', () => {
     const r = await updateDatabase({ dbPath: db(), ecosystems: ['crates.io'], baseUrl: base, ...quiet });
     assert.equal(r.rebuilt, true);
     const resumed = requests.find((q) => q.url === '/crates.io/all.zip' && q.headers.range);
-    assert.ok(resumed, 'second attempt asked for the rest');
+    assert.ok(resumed, `second attempt asked for the rest: ${JSON.stringify(requests.map((q) => [q.url, q.headers.range]))}`);
     assert.equal(resumed.headers['if-range'], '"c1"');
     assert.equal(readDbStatus(db()).advisories, 51);
   });
@@ -142,6 +150,18 @@ describe('db update against a local HTTP server', () => {
     assert.match(r.failed[0]?.error ?? '', /corrupt archive/);
     assert.match(r.failed[1]?.error ?? '', /sha256 .* does not match/);
     assert.equal(readDbStatus(db()).snapshot, before.snapshot);
+  });
+
+  test('a download over the size limit is stopped while streaming, without a content-length too', async () => {
+    const body = osvZip(Array.from({ length: 40 }, (_, i) => ({ id: `GO-2024-${String(i).padStart(4, '0')}`, fixed: '1.0' })));
+    routes.set('/Go/all.zip', { body, etag: '"g1"', lastModified: 'Wed, 03 Jan 2024 00:00:00 GMT', chunked: true });
+    const before = readDbStatus(db());
+    const outcome = await updateDatabase({ dbPath: db(), ecosystems: ['Go'], baseUrl: base, ...quiet, maxDownloadBytes: Math.floor(body.length / 2) + 1 }).then(
+      (r) => r.failed.map((f) => f.error).join('\n'),
+      (err: unknown) => (err instanceof PortwardenError ? `${err.code}: ${err.message}` : String(err)),
+    );
+    assert.match(outcome, /all\.zip exceeds the \d+-byte limit/);
+    assert.equal(readDbStatus(db()).snapshot, before.snapshot, 'the index is untouched');
   });
 
   test('offline: a clear error naming the database still in use', async () => {
