@@ -59,6 +59,9 @@ CREATE TABLE match_index (ecosystem TEXT NOT NULL, name TEXT NOT NULL, entries T
 INSERT INTO match_index (ecosystem, name, entries)
   SELECT ecosystem, name, '[' || group_concat('[' || rowid || ',' || rid || ',' || match || ']', ',' ORDER BY rowid) || ']'
   FROM affected GROUP BY ecosystem, name ORDER BY ecosystem, name;
+DROP TABLE IF EXISTS ecosystem_counts;
+CREATE TABLE ecosystem_counts (ecosystem TEXT PRIMARY KEY, advisories INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO ecosystem_counts (ecosystem, advisories) SELECT ecosystem, COUNT(DISTINCT rid) FROM affected GROUP BY ecosystem;
 `;
 
 /** One affected row as kept in `advisories.affected`: its row id in `affected`, and what it stores. */
@@ -293,9 +296,11 @@ export class IndexBuilder {
     // Snapshot id = content hash, so two builds from the same data get the same id.
     const hash = createHash('sha256');
     let advisories = 0;
+    let withdrawn = 0;
     for (const row of this.db.prepare<[], { id: string; modified: string; withdrawn: string | null }>('SELECT id, modified, withdrawn FROM advisories ORDER BY id').iterate()) {
       hash.update(`${row.id}\0${row.modified}\0${row.withdrawn ?? ''}\n`);
       advisories++;
+      if (row.withdrawn !== null) withdrawn++;
     }
     for (const row of this.db
       .prepare<[], { n: number; h: string }>('SELECT (SELECT COUNT(*) FROM affected) AS n, (SELECT COALESCE(SUM(length(affected)), 0) FROM advisories) AS h')
@@ -309,6 +314,9 @@ export class IndexBuilder {
     setMeta.run('snapshot', snapshot);
     setMeta.run('built_at', builtAt);
     setMeta.run('event_order', eventOrderFingerprint());
+    // Counted here, once, so `db status` and `db update` need not scan every advisory row of the file.
+    setMeta.run('advisories', String(advisories));
+    setMeta.run('withdrawn', String(withdrawn));
     this.db.exec('ANALYZE');
     this.db.close();
     this.finished = true;
@@ -405,18 +413,17 @@ export function readDbStatus(dbPath: string): DbStatus {
   const db = openIndexDatabase(dbPath);
   try {
     const meta = new Map(db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((r) => [r.key, r.value]));
-    const counts = db.prepare<[], { n: number; w: number }>('SELECT COUNT(*) AS n, COUNT(withdrawn) AS w FROM advisories').get();
+
     return {
       path: dbPath,
       schemaVersion: Number(meta.get('schema_version')),
       snapshot: meta.get('snapshot') ?? '',
       builtAt: meta.get('built_at') ?? '',
-      advisories: counts?.n ?? 0,
-      withdrawn: counts?.w ?? 0,
+      // Counts stored by the build (IndexBuilder.commit): reading them is instant on any size of file.
+      advisories: Number(meta.get('advisories') ?? 0),
+      withdrawn: Number(meta.get('withdrawn') ?? 0),
       sources: db.prepare<[], SourceRow>('SELECT * FROM sources ORDER BY name').all(),
-      ecosystems: db
-        .prepare<[], { ecosystem: string; advisories: number }>('SELECT ecosystem, COUNT(DISTINCT rid) AS advisories FROM affected GROUP BY ecosystem ORDER BY ecosystem')
-        .all(),
+      ecosystems: db.prepare<[], { ecosystem: string; advisories: number }>('SELECT ecosystem, advisories FROM ecosystem_counts ORDER BY ecosystem').all(),
     };
   } finally {
     db.close();

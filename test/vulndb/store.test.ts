@@ -2,7 +2,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { IndexBuilder } from '../../src/vulndb/store.ts';
+import { IndexBuilder, readDbStatus } from '../../src/vulndb/store.ts';
 import type { OsvRecord } from '../../src/vulndb/osv.ts';
 import { openAdvisoryIndex } from '../../src/matcher/index.ts';
 import { tempDir } from './helpers.ts';
@@ -61,6 +61,13 @@ describe('index builder: affected rows live in their advisory row (schema 3)', (
       }
       assert.deepEqual(jsonRows.sort(), [...lookupRows].sort());
       assert.equal(lookupRows.length, 3, 'openssl (new), curl, right-pad');
+      // The counts `db status` shows were stored by the build; they equal counting the file now.
+      const live = db.prepare('SELECT COUNT(*) AS n, COUNT(withdrawn) AS w FROM advisories').get() as { n: number; w: number };
+      const liveEcosystems = db.prepare('SELECT ecosystem, COUNT(DISTINCT rid) AS advisories FROM affected GROUP BY ecosystem ORDER BY ecosystem').all();
+      const status = readDbStatus(file);
+      assert.deepEqual({ advisories: status.advisories, withdrawn: status.withdrawn, ecosystems: status.ecosystems }, { advisories: live.n, withdrawn: live.w, ecosystems: liveEcosystems });
+      assert.deepEqual(status.ecosystems, [{ ecosystem: 'Debian:12', advisories: 1 }, { ecosystem: 'npm', advisories: 1 }]);
+      assert.equal(status.withdrawn, 1);
     } finally {
       db.close();
     }
