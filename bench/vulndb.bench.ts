@@ -243,8 +243,13 @@ async function main(): Promise<void> {
       `median ${median(wall(xs)).toFixed(0)} ms (range ${Math.min(...wall(xs)).toFixed(0)}–${Math.max(...wall(xs)).toFixed(0)}), CPU median ${median(xs.map((x) => x.cpuMs)).toFixed(0)} ms, main thread median ${median(xs.map((x) => x.mainThreadMs)).toFixed(0)} ms`;
     console.log(`summary: fresh handle ${fmt(fresh)}; fresh process ${fmt(processes)}; warm ${fmt(warm)}`);
     console.log(`results: ${shas.size === 1 ? 'identical in every round' : `DIFFER between rounds (${shas.size} distinct)`}, sha256 ${[...shas].join(', ')}`);
-    const met = median(wall(fresh)) < TARGET_MS && median(wall(processes)) < TARGET_MS;
-    console.log(`target < ${TARGET_MS} ms on a freshly opened index (median, fresh handle and fresh process): ${met ? 'MET' : 'NOT MET'}; load average now ${loadavg()}`);
+    // Each case judged on its own: a worker opening a new snapshot is the fresh-handle case; a CLI scan
+    // (one match per process, JIT cold) is the fresh-process case.
+    const verdict = (ms: number) => `${ms < TARGET_MS ? 'MET' : 'NOT MET'} (median ${ms.toFixed(0)} ms)`;
+    console.log(
+      `target < ${TARGET_MS} ms on a freshly opened index: fresh handle ${verdict(median(wall(fresh)))}; ` +
+        `fresh process, JIT cold ${verdict(median(wall(processes)))}; load average now ${loadavg()}`,
+    );
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
