@@ -243,6 +243,22 @@ export async function buildApp(deps: AppDeps) {
 
   const publicRoute = { config: { scope: 'public' as const }, schema: { hide: true } };
 
+  /**
+   * Ready only when scans could read the index: it exists, is an index, and has the layout this build
+   * reads (after an upgrade that changed it, until `portwarden db update` has run).
+   */
+  const advisoryDbCheck = async (dbPath: string): Promise<string> => {
+    if (!existsSync(dbPath)) return `missing: ${dbPath} (run portwarden db update)`;
+    try {
+      // Loaded on first use: an API process that is never asked does not load SQLite.
+      const { openIndexDatabase } = await import('../vulndb/store.ts');
+      openIndexDatabase(dbPath).close();
+      return 'ok';
+    } catch (err) {
+      return errorMessage(err);
+    }
+  };
+
   app.get('/healthz', publicRoute, async () => ({ status: 'ok' }));
 
   app.get('/readyz', publicRoute, async (_req, reply) => {
@@ -250,7 +266,7 @@ export async function buildApp(deps: AppDeps) {
     try { await deps.ping(); checks.store = 'ok'; } catch (err) { checks.store = errorMessage(err); }
     try { await deps.queue.depth(); checks.queue = 'ok'; } catch (err) { checks.queue = errorMessage(err); }
     try { await deps.objects.check(); checks.object_store = 'ok'; } catch (err) { checks.object_store = errorMessage(err); }
-    checks.advisory_db = existsSync(deps.advisoryDbPath) ? 'ok' : `missing: ${deps.advisoryDbPath} (run portwarden db update)`;
+    checks.advisory_db = await advisoryDbCheck(deps.advisoryDbPath);
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
   });

@@ -12,8 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { AwsClient } from 'aws4fetch';
+import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/index.ts';
 import { startService } from '../../src/service/server.ts';
+import { IndexBuilder, SCHEMA_VERSION } from '../../src/vulndb/store.ts';
 import type { ServiceHandle } from '../../src/service/server.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { S3Error } from '../../src/store/s3-client.ts';
@@ -37,7 +39,7 @@ function s3Config(home: string, endpoint: string, extra: Record<string, unknown>
       home, port: 0, allowAnonymous: true, allowRegistries: ['registry.test'], concurrency: 2, leaseSeconds: 5,
       maxAttempts: 2, retryDelaySeconds: 1, maintenanceSeconds: 1, pollingSeconds: 0.5, shutdownTimeoutSeconds: 2, logLevel: 'silent',
       objectStore: `s3://${BUCKET}/${PREFIX}`, s3Endpoint: endpoint, s3CredentialsFile: path.join(home, 's3.yaml'),
-      // /readyz only checks that the advisory index file exists; the scanner here is in-process.
+      // /readyz opens the advisory index (an empty one here); the scanner here is in-process.
       advisoryDbPath: path.join(home, 'advisories.db'), ...extra,
     },
   });
@@ -57,7 +59,7 @@ describe('scan service on the S3 object store', () => {
     await s3.createBucket(BUCKET);
     proxy = await startFaultProxy(s3.endpoint);
     home = mkdtempSync(path.join(os.tmpdir(), 'pw-svc-s3-'));
-    writeFileSync(path.join(home, 'advisories.db'), '');
+    new IndexBuilder(path.join(home, 'advisories.db')).commit();
     writeFileSync(path.join(home, 's3.yaml'), `accessKeyId: ${s3.credentials.accessKeyId}\nsecretAccessKey: ${s3.credentials.secretAccessKey}\n`, { mode: 0o600 });
     scanner.digests.set('registry.test/app:1', DIGEST);
     scanner.digests.set('registry.test/flaky:1', FLAKY_DIGEST);
@@ -135,6 +137,16 @@ describe('scan service on the S3 object store', () => {
     const ok = await inject('/readyz');
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().checks.object_store, 'ok');
+    assert.equal(ok.json().checks.advisory_db, 'ok');
+    // An index in a layout this build no longer reads (as after an upgrade, before `db update`) is not ready.
+    const index = new Database(path.join(home, 'advisories.db'));
+    index.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION - 1));
+    const stale = await inject('/readyz');
+    index.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+    index.close();
+    assert.equal(stale.statusCode, 503);
+    assert.match(stale.json().checks.advisory_db, /built by an older Portwarden .*re-run `portwarden db update`/);
+    assert.equal((await inject('/readyz')).statusCode, 200);
     proxy.inject([{ kind: 'status', status: 503, code: 'ServiceUnavailable' }, { kind: 'status', status: 503, code: 'ServiceUnavailable' }]);
     const down = await inject('/readyz');
     assert.equal(down.statusCode, 503);
