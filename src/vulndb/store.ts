@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { PortwardenError } from '../util/errors.ts';
+import { PortwardenError, errorMessage } from '../util/errors.ts';
 import { normalizeEcosystem, normalizePackageName } from './names.ts';
 import { encodeMatchEntry, eventOrderFingerprint } from './match-entries.ts';
 import { cveIdsOf } from './osv.ts';
@@ -130,6 +130,37 @@ export interface BuildResult {
   advisories: number;
 }
 
+/** The builder's statements, prepared once per build. */
+interface BuilderStatements {
+  find: Database.Statement<[string], { rid: number; modified: string }>;
+  insertAdvisory: Database.Statement<[number, string, string, string, string | null, string, string]>;
+  updateAdvisory: Database.Statement<[string, string, string | null, string, string, number]>;
+  affectedOf: Database.Statement<[number], { affected: string }>;
+  setAffected: Database.Statement<[string, number]>;
+  deleteAffected: Database.Statement<[number]>;
+  deleteAffectedPkg: Database.Statement<[number, string, string]>;
+  insertAffected: Database.Statement<[number, number, string, string, string]>;
+  deleteAliases: Database.Statement<[number]>;
+  insertAlias: Database.Statement<[string, number]>;
+  aliasesOf: Database.Statement<[number], { alias: string }>;
+}
+
+function prepareStatements(db: Database.Database): BuilderStatements {
+  return {
+    find: db.prepare('SELECT rid, modified FROM advisories WHERE id = ?'),
+    insertAdvisory: db.prepare('INSERT INTO advisories (rid, id, source, modified, withdrawn, detail, affected) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    updateAdvisory: db.prepare('UPDATE advisories SET source = ?, modified = ?, withdrawn = ?, detail = ?, affected = ? WHERE rid = ?'),
+    affectedOf: db.prepare('SELECT affected FROM advisories WHERE rid = ?'),
+    setAffected: db.prepare('UPDATE advisories SET affected = ? WHERE rid = ?'),
+    deleteAffected: db.prepare('DELETE FROM affected WHERE rid = ?'),
+    deleteAffectedPkg: db.prepare('DELETE FROM affected WHERE rid = ? AND ecosystem = ? AND name = ?'),
+    insertAffected: db.prepare('INSERT INTO affected (rowid, rid, ecosystem, name, match) VALUES (?, ?, ?, ?, ?)'),
+    deleteAliases: db.prepare('DELETE FROM aliases WHERE rid = ?'),
+    insertAlias: db.prepare('INSERT INTO aliases (alias, rid) VALUES (?, ?)'),
+    aliasesOf: db.prepare('SELECT alias FROM aliases WHERE rid = ?'),
+  };
+}
+
 /**
  * Builds a new index file. With `base`, the new file starts as a copy of that database (merge);
  * without, empty. Nothing is visible at `target` until `commit()` renames the file into place.
@@ -138,19 +169,7 @@ export class IndexBuilder {
   readonly tempPath: string;
   private db: Database.Database;
   private readonly target: string;
-  private readonly stmts: {
-    find: Database.Statement<[string], { rid: number; modified: string }>;
-    insertAdvisory: Database.Statement<[number, string, string, string, string | null, string, string]>;
-    updateAdvisory: Database.Statement<[string, string, string | null, string, string, number]>;
-    affectedOf: Database.Statement<[number], { affected: string }>;
-    setAffected: Database.Statement<[string, number]>;
-    deleteAffected: Database.Statement<[number]>;
-    deleteAffectedPkg: Database.Statement<[number, string, string]>;
-    insertAffected: Database.Statement<[number, number, string, string, string]>;
-    deleteAliases: Database.Statement<[number]>;
-    insertAlias: Database.Statement<[string, number]>;
-    aliasesOf: Database.Statement<[number], { alias: string }>;
-  };
+  private readonly stmts: BuilderStatements;
   private finished = false;
   /**
    * Ids for new advisory and affected rows, assigned here rather than by SQLite so an advisory's row
@@ -166,44 +185,26 @@ export class IndexBuilder {
     const fresh = !options.base;
     if (options.base) copyFileSync(options.base, this.tempPath);
     this.db = new Database(this.tempPath);
-    // The temp file is private until the rename, so durability during the load buys nothing.
-    this.db.pragma('journal_mode = OFF');
-    this.db.pragma('synchronous = OFF');
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('temp_store = MEMORY');
-    if (fresh) this.db.exec(SCHEMA);
-    else {
-      const version = Number(this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value);
-      if (version === 1) {
-        upgradeFromV1(this.db);
-        upgradeFromV2(this.db);
-      } else if (version === 2) upgradeFromV2(this.db);
-      else if (version !== SCHEMA_VERSION) {
-        this.db.close();
-        rmSync(this.tempPath, { force: true });
-        throw new PortwardenError(
-          'db_schema',
-          `advisory database ${options.base} has index schema ${Number.isNaN(version) ? '?' : version}, this build writes ${SCHEMA_VERSION}; rebuild it with \`portwarden db import --replace\``,
-        );
-      }
+    try {
+      // The temp file is private until the rename, so durability during the load buys nothing.
+      this.db.pragma('journal_mode = OFF');
+      this.db.pragma('synchronous = OFF');
+      this.db.pragma('cache_size = -65536');
+      this.db.pragma('temp_store = MEMORY');
+      if (fresh) this.db.exec(SCHEMA);
+      else upgradeBase(this.db, options.base as string);
+      this.stmts = prepareStatements(this.db);
+      const maxIds = this.db.prepare<[], { rid: number; row: number }>('SELECT (SELECT COALESCE(MAX(rid), 0) FROM advisories) AS rid, (SELECT COALESCE(MAX(rowid), 0) FROM affected) AS row').get();
+      this.nextRid = (maxIds?.rid ?? 0) + 1;
+      this.nextRow = (maxIds?.row ?? 0) + 1;
+      this.db.exec('BEGIN');
+    } catch (err) {
+      // Nothing of a failed start stays behind: no open handle, no temp file.
+      this.db.close();
+      rmSync(this.tempPath, { force: true });
+      if (err instanceof PortwardenError) throw err;
+      throw new PortwardenError('db_schema', `cannot build on advisory database ${options.base}: ${errorMessage(err)}; rebuild it with \`portwarden db import --replace\``, { cause: err });
     }
-    this.stmts = {
-      find: this.db.prepare('SELECT rid, modified FROM advisories WHERE id = ?'),
-      insertAdvisory: this.db.prepare('INSERT INTO advisories (rid, id, source, modified, withdrawn, detail, affected) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      updateAdvisory: this.db.prepare('UPDATE advisories SET source = ?, modified = ?, withdrawn = ?, detail = ?, affected = ? WHERE rid = ?'),
-      affectedOf: this.db.prepare('SELECT affected FROM advisories WHERE rid = ?'),
-      setAffected: this.db.prepare('UPDATE advisories SET affected = ? WHERE rid = ?'),
-      deleteAffected: this.db.prepare('DELETE FROM affected WHERE rid = ?'),
-      deleteAffectedPkg: this.db.prepare('DELETE FROM affected WHERE rid = ? AND ecosystem = ? AND name = ?'),
-      insertAffected: this.db.prepare('INSERT INTO affected (rowid, rid, ecosystem, name, match) VALUES (?, ?, ?, ?, ?)'),
-      deleteAliases: this.db.prepare('DELETE FROM aliases WHERE rid = ?'),
-      insertAlias: this.db.prepare('INSERT INTO aliases (alias, rid) VALUES (?, ?)'),
-      aliasesOf: this.db.prepare('SELECT alias FROM aliases WHERE rid = ?'),
-    };
-    const maxIds = this.db.prepare<[], { rid: number; row: number }>('SELECT (SELECT COALESCE(MAX(rid), 0) FROM advisories) AS rid, (SELECT COALESCE(MAX(rowid), 0) FROM affected) AS row').get();
-    this.nextRid = (maxIds?.rid ?? 0) + 1;
-    this.nextRow = (maxIds?.row ?? 0) + 1;
-    this.db.exec('BEGIN');
   }
 
   /**
@@ -332,6 +333,22 @@ export class IndexBuilder {
     } finally {
       rmSync(this.tempPath, { force: true });
     }
+  }
+}
+
+/** Brings a merge base (the builder's private copy) to this build's layout, or refuses an unknown one. */
+function upgradeBase(db: Database.Database, base: string): void {
+  const version = Number(db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value);
+  if (version === SCHEMA_VERSION) return;
+  if (version === 1) {
+    upgradeFromV1(db);
+    upgradeFromV2(db);
+  } else if (version === 2) upgradeFromV2(db);
+  else {
+    throw new PortwardenError(
+      'db_schema',
+      `advisory database ${base} has index schema ${Number.isNaN(version) ? '?' : version}, this build writes ${SCHEMA_VERSION}; rebuild it with \`portwarden db import --replace\``,
+    );
   }
 }
 

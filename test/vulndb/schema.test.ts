@@ -1,6 +1,6 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { importAdvisories } from '../../src/vulndb/import.ts';
@@ -143,6 +143,30 @@ describe('index schema versions', () => {
     stale.close();
     assert.deepEqual(ids(file), { trusted: false, ids: ['CVE-2024-0001'] }, 'an untrusted order sends every row to the full evaluation');
   });
+
+  for (const [what, content] of [['garbage', 'not a database at all\n'.repeat(300)], ['a SQLite file without an index', '']] as const) {
+    test(`a merge import onto ${what} fails with what to run, and leaves no handle or temp file`, async () => {
+      const file = path.join(tmp.dir, `not-index-${what.length}`, 'advisories.db');
+      mkdirSync(path.dirname(file));
+      if (content) writeFileSync(file, content);
+      else {
+        const db = new Database(file);
+        db.exec('CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES (\'schema_version\', \'3\')');
+        db.close();
+      }
+      const before = readFileSync(file);
+      await assert.rejects(importAdvisories([input], { dbPath: file }), (err: unknown) => {
+        assert.ok(err instanceof PortwardenError, String(err));
+        assert.equal(err.code, 'db_schema');
+        assert.match(err.message, /cannot build on advisory database .*advisories\.db: .*; rebuild it with `portwarden db import --replace`/);
+        return true;
+      });
+      assert.deepEqual(readFileSync(file), before, 'the file is untouched');
+      assert.deepEqual(readdirSync(path.dirname(file)).filter((f) => f.endsWith('.tmp')), []);
+      await importAdvisories([input], { dbPath: file, replace: true });
+      assert.equal(readDbStatus(file).advisories, 2, '--replace then builds a fresh index over it');
+    });
+  }
 
   test('a merge import into an index of an unknown schema is refused and leaves it untouched', async () => {
     const file = path.join(tmp.dir, 'future', 'advisories.db');
