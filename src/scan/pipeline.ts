@@ -51,6 +51,16 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Record the inventory's OSV ecosystems in this file (src/vulndb/seen-ecosystems.ts), which steers `db update`. */
   seenEcosystemsFile?: string;
+  /** Called as each stage of `scanTarget` ends, with its duration (the service's per-stage metrics). */
+  onStage?: (stage: ScanStage, seconds: number) => void;
+}
+
+/** Stages of a full scan: reading the image into an inventory (pull, layers, analyzers), then matching. */
+export type ScanStage = 'inventory' | 'match';
+
+/** Seconds since `start` (a `process.hrtime.bigint()` reading). */
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 function openOptions(opts: ScanOptions): OpenOptions {
@@ -202,8 +212,14 @@ export async function scanTarget(target: string, opts: ScanOptions = {}): Promis
   // Open the index before pulling so a missing database fails before minutes of download.
   const index = wants(opts, 'vuln') ? openIndex(opts.dbPath) : undefined;
   try {
+    let start = process.hrtime.bigint();
     const report = await inventoryTarget(target, opts);
-    return index ? matchReport(report, index) : report;
+    opts.onStage?.('inventory', secondsSince(start));
+    if (!index) return report;
+    start = process.hrtime.bigint();
+    const matched = matchReport(report, index);
+    opts.onStage?.('match', secondsSince(start));
+    return matched;
   } finally {
     index?.close();
   }

@@ -107,7 +107,18 @@ export class ScanWorker {
       registry: { insecureRegistries: this.d.insecureRegistries, authByHost: this.d.registryAuth, dispatcher: this.dispatcher },
       signal,
       seenEcosystemsFile: seenEcosystemsPath(this.d.dbPath),
+      onStage: (stage, seconds) => this.d.metrics?.stageDuration.observe({ stage }, seconds),
     };
+  }
+
+  /** Runs one stage of a job and records its duration (also when it fails). */
+  private async timed<T>(stage: 'resolve' | 'match' | 'persist', work: () => T | Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    try {
+      return await work();
+    } finally {
+      this.d.metrics?.stageDuration.observe({ stage }, Number(process.hrtime.bigint() - start) / 1e9);
+    }
   }
 
   private async run(scanId: string, target: string, platform: string, signal: AbortSignal): Promise<'completed' | 'cached' | 'rematched'> {
@@ -117,7 +128,7 @@ export class ScanWorker {
     if (verdict.ok === false) throw new PermanentError(`target refused: ${verdict.reason}`);
     if (verdict.ok === 'unresolved') throw new Error(verdict.reason);
     const opts = this.scanOptions(platform, signal);
-    const digest = await this.d.scanner.resolveTargetDigest(target, opts);
+    const digest = await this.timed('resolve', () => this.d.scanner.resolveTargetDigest(target, opts));
     const snapshot = this.d.scanner.advisorySnapshot(this.d.dbPath) ?? null;
     if (!digest) {
       const report = await this.d.scanner.scanTarget(target, opts);
@@ -136,7 +147,7 @@ export class ScanWorker {
           await this.persist(scanId, cached, digest, platform, 'cache', snapshot, image.report_key);
           return 'cached';
         }
-        const rematched = this.d.scanner.rematchReport(cached, this.d.dbPath ? { dbPath: this.d.dbPath } : {});
+        const rematched = await this.timed('match', () => this.d.scanner.rematchReport(cached, this.d.dbPath ? { dbPath: this.d.dbPath } : {}));
         await this.persist(scanId, { ...rematched, target }, digest, platform, 'rematch', rematched.db?.snapshot ?? snapshot);
         return 'rematched';
       }
@@ -158,7 +169,12 @@ export class ScanWorker {
     }
   }
 
-  private async persist(scanId: string, report: Report, digest: string | null, platform: string, source: 'scan' | 'cache' | 'rematch', snapshot: string | null, existingKey?: string): Promise<void> {
+  private persist(scanId: string, report: Report, digest: string | null, platform: string, source: 'scan' | 'cache' | 'rematch', snapshot: string | null, existingKey?: string): Promise<void> {
+    return this.timed('persist', () => this.store(scanId, report, digest, platform, source, snapshot, existingKey));
+  }
+
+  /** Writes the report (and the image's SBOM) to the object store, then completes the scan row. */
+  private async store(scanId: string, report: Report, digest: string | null, platform: string, source: 'scan' | 'cache' | 'rematch', snapshot: string | null, existingKey?: string): Promise<void> {
     const key = existingKey ?? reportKey(scanId);
     if (!existingKey) await this.d.objects.put(key, JSON.stringify(report));
     let image: { digest: string; platform: string; sbomKey: string } | undefined;

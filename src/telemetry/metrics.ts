@@ -9,6 +9,8 @@ export interface ServiceMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobDuration: Histogram<'outcome'>;
   jobsTotal: Counter<'outcome'>;
+  /** Where a scan job's time goes: resolve (digest HEAD), inventory (pull and analyzers), match, persist. */
+  stageDuration: Histogram<'stage'>;
   scansByStatus: Gauge<'status'>;
   queueDepth: Gauge;
 }
@@ -33,6 +35,13 @@ export function createMetrics(collectors: {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
     registers: [registry],
   });
+  const stageDuration = new Histogram({
+    name: 'portwarden_scan_stage_duration_seconds',
+    help: 'Time spent per scan job stage: resolve (registry digest), inventory (pull, layers, analyzers), match, persist (objects and store)',
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
   const jobsTotal = new Counter({ name: 'portwarden_scan_jobs_total', help: 'Scan job attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] });
   const scansByStatus = new Gauge({
     name: 'portwarden_scans',
@@ -52,5 +61,5 @@ export function createMetrics(collectors: {
       this.set(await collectors.queueDepth());
     },
   });
-  return { registry, httpDuration, jobDuration, jobsTotal, scansByStatus, queueDepth };
+  return { registry, httpDuration, jobDuration, jobsTotal, stageDuration, scansByStatus, queueDepth };
 }

@@ -144,6 +144,19 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.deepEqual(rematched.vulnerabilities.map((v: { cve_id: string }) => v.cve_id).sort(), ['CVE-2024-0727', 'CVE-2024-5535']);
       const img = (await inject('GET', `/images/${imageDigest}`)).json();
       assert.equal(img.latest_scan_id, rematched.scan_id);
+
+      // Where the three jobs spent their time: one pull and inventory, two matches (the scan and the
+      // rematch), three digest lookups and three stores; the cache hit neither pulled nor matched.
+      const count = (metrics: string, stage: string) => Number(new RegExp(`portwarden_scan_stage_duration_seconds_count\\{stage="${stage}"\\} (\\d+)`).exec(metrics)?.[1]);
+      // The scan's row turns completed inside the persist stage, a moment before that stage is recorded.
+      const metrics = await waitFor('the third job\'s persist stage', async () => {
+        const body = (await inject('GET', '/metrics')).body;
+        return count(body, 'persist') >= 3 ? body : undefined;
+      }, 10_000);
+      const stages = Object.fromEntries(['resolve', 'inventory', 'match', 'persist'].map((stage) => [stage, count(metrics, stage)]));
+      assert.deepEqual(stages, { resolve: 3, inventory: 1, match: 2, persist: 3 }, metrics);
+      const inventorySeconds = Number(/portwarden_scan_stage_duration_seconds_sum\{stage="inventory"\} ([\d.e-]+)/.exec(metrics)?.[1]);
+      assert.ok(inventorySeconds > 0 && inventorySeconds < 60, String(inventorySeconds));
     });
 
     test('an unreachable registry: retried, then dead-lettered with the connection error', async (t) => {
