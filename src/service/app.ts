@@ -23,6 +23,7 @@ import { createScan, deleteScan, getFindings, getImage, getScan, listImagesForRe
 import { sbomKey } from '../store/objects.ts';
 import { onScanChanged } from '../store/scan-changes.ts';
 import { ScanViewCache } from './scan-view-cache.ts';
+import type { LoadedView } from './scan-view-cache.ts';
 import { TargetGuard, parseRegistryTarget, validatePlatform } from './target-guard.ts';
 import { PortwardenError, UserInputError, errorMessage } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
@@ -85,6 +86,9 @@ export interface AppDeps {
 /** Longest a GET /scans/{id} answer may lag behind a change made by another process (docs/api.md). */
 export const SHARED_STORE_VIEW_TTL_MS = 1000;
 
+/** Memory the GET /scans/{id} view cache may hold (estimated): a few hundred large completed scans. */
+export const SCAN_VIEW_CACHE_BYTES = 256 * 1024 * 1024;
+
 declare module 'fastify' {
   interface FastifyContextConfig { scope?: Scope | 'public' }
   interface FastifyRequest { identity?: TokenIdentity }
@@ -144,15 +148,18 @@ export function scanView(row: ScanRow) {
 
 type ScanDetailView = ReturnType<typeof scanView> & { vulnerabilities: unknown[] };
 
-async function loadScanDetail(db: Kysely<Database>, id: string): Promise<{ view: ScanDetailView; immutable: boolean } | undefined> {
+async function loadScanDetail(db: Kysely<Database>, id: string): Promise<LoadedView<ScanDetailView> | undefined> {
   const row = await getScan(db, id);
   if (!row) return undefined;
   const findings = row.status === 'completed' ? await getFindings(db, row.id) : [];
-  const view = {
-    ...scanView(row),
-    vulnerabilities: findings.map((f) => ({ id: f.vuln_id, cve_id: f.cve_id, severity: f.severity, package_name: f.package_name, installed_version: f.installed_version, fixed_version: f.fixed_version, ecosystem: f.ecosystem, purl: f.purl, title: f.title, description: f.description })),
-  };
-  return { view, immutable: row.status === 'completed' };
+  // Size estimate for the view cache's byte bound: two bytes per character of text plus per-object overhead.
+  let chars = 0;
+  const vulnerabilities = findings.map((f) => {
+    chars += f.vuln_id.length + (f.cve_id?.length ?? 0) + f.package_name.length + f.installed_version.length + (f.fixed_version?.length ?? 0) + f.purl.length + f.title.length + f.description.length;
+    return { id: f.vuln_id, cve_id: f.cve_id, severity: f.severity, package_name: f.package_name, installed_version: f.installed_version, fixed_version: f.fixed_version, ecosystem: f.ecosystem, purl: f.purl, title: f.title, description: f.description };
+  });
+  const view = { ...scanView(row), vulnerabilities };
+  return { view, immutable: row.status === 'completed', bytes: 2 * chars + 200 * vulnerabilities.length + 2048 };
 }
 
 export async function buildApp(deps: AppDeps) {
@@ -169,7 +176,7 @@ export async function buildApp(deps: AppDeps) {
 
   // Completed views never change; others are invalidated by every change made in this process
   // and, when other processes share the store, expire after SHARED_STORE_VIEW_TTL_MS.
-  const scanViews = new ScanViewCache<ScanDetailView>({ maxEntries: 2000, ttlMs: deps.storeKind === 'pglite' ? Infinity : SHARED_STORE_VIEW_TTL_MS });
+  const scanViews = new ScanViewCache<ScanDetailView>({ maxEntries: 2000, maxBytes: SCAN_VIEW_CACHE_BYTES, ttlMs: deps.storeKind === 'pglite' ? Infinity : SHARED_STORE_VIEW_TTL_MS });
   const stopListening = onScanChanged(deps.db, (id) => scanViews.invalidate(id));
   app.addHook('onClose', async () => stopListening());
 

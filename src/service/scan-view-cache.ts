@@ -12,6 +12,11 @@
 export interface ScanViewCacheOptions {
   /** Most views kept; the oldest insertion goes first. */
   maxEntries: number;
+  /**
+   * Most bytes kept, as the loader estimates them (LoadedView.bytes): one completed scan's view holds
+   * every finding's description, so a count alone would not bound memory. Default: no byte bound.
+   */
+  maxBytes?: number;
   /** Lifetime of a view of a scan that can still change; Infinity when every writer is in this process. */
   ttlMs: number;
   now?: () => number;
@@ -21,11 +26,14 @@ export interface LoadedView<V> {
   view: V;
   /** True when the scan can never change again (completed). */
   immutable: boolean;
+  /** Estimated size of the view in memory; a view larger than maxBytes is answered but not kept. */
+  bytes?: number;
 }
 
 interface Entry<V> {
   view: V;
   expiresAt: number;
+  bytes: number;
 }
 
 interface Read<V> {
@@ -38,11 +46,14 @@ export class ScanViewCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly reads = new Map<string, Read<V>>();
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private totalBytes = 0;
   private readonly ttlMs: number;
   private readonly now: () => number;
 
   constructor(opts: ScanViewCacheOptions) {
     this.maxEntries = opts.maxEntries;
+    this.maxBytes = opts.maxBytes ?? Infinity;
     this.ttlMs = opts.ttlMs;
     this.now = opts.now ?? Date.now;
   }
@@ -51,12 +62,17 @@ export class ScanViewCache<V> {
     return this.entries.size;
   }
 
+  /** Estimated bytes of the views kept. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
   /** The cached view, or the one `load` returns (undefined = no such scan; never cached). */
   get(id: string, load: () => Promise<LoadedView<V> | undefined>): Promise<V | undefined> {
     const entry = this.entries.get(id);
     if (entry) {
       if (entry.expiresAt > this.now()) return Promise.resolve(entry.view);
-      this.entries.delete(id);
+      this.remove(id);
     }
     const running = this.reads.get(id);
     if (running) return running.promise;
@@ -68,7 +84,7 @@ export class ScanViewCache<V> {
     read.promise = load().then((loaded) => {
       finish();
       if (!loaded) return undefined;
-      if (!read.superseded) this.put(id, loaded.view, loaded.immutable ? Infinity : startedAt + this.ttlMs);
+      if (!read.superseded) this.put(id, loaded.view, loaded.immutable ? Infinity : startedAt + this.ttlMs, loaded.bytes ?? 0);
       return loaded.view;
     }, (err: unknown) => {
       finish();
@@ -79,7 +95,7 @@ export class ScanViewCache<V> {
   }
 
   invalidate(id: string): void {
-    this.entries.delete(id);
+    this.remove(id);
     const running = this.reads.get(id);
     if (running) {
       running.superseded = true;
@@ -88,13 +104,22 @@ export class ScanViewCache<V> {
     }
   }
 
-  private put(id: string, view: V, expiresAt: number): void {
-    if (expiresAt <= this.now()) return;
-    this.entries.delete(id);
-    this.entries.set(id, { view, expiresAt });
-    if (this.entries.size > this.maxEntries) {
+  private put(id: string, view: V, expiresAt: number, bytes: number): void {
+    if (expiresAt <= this.now() || bytes > this.maxBytes) return;
+    this.remove(id);
+    this.entries.set(id, { view, expiresAt, bytes });
+    this.totalBytes += bytes;
+    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (oldest.done) break;
+      this.remove(oldest.value);
     }
+  }
+
+  private remove(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    this.totalBytes -= entry.bytes;
   }
 }

@@ -73,6 +73,31 @@ describe('ScanViewCache', () => {
     for (const id of ['a', 'b', 'c', 'd']) await cache.get(id, async () => ({ view: id, immutable: true }));
     assert.equal(cache.size, 3);
   });
+
+  test('bytes are bounded too: the oldest views go until the new one fits; one too big is answered, not kept', async () => {
+    const cache = new ScanViewCache<string>({ maxEntries: 100, maxBytes: 1000, ttlMs: Infinity });
+    const loads: string[] = [];
+    const get = (id: string, bytes: number) => cache.get(id, async () => {
+      loads.push(id);
+      return { view: id, immutable: true, bytes };
+    });
+    for (const id of ['a', 'b', 'c']) await get(id, 300);
+    assert.deepEqual([cache.size, cache.bytes], [3, 900]);
+    await get('d', 400); // 1,300 > 1,000: the oldest (a) goes, and then it fits
+    assert.deepEqual([cache.size, cache.bytes], [3, 1000]);
+    loads.length = 0;
+    for (const id of ['b', 'c', 'd']) await get(id, 0);
+    assert.deepEqual(loads, [], 'b, c and d are still cached');
+    await get('a', 300);
+    assert.deepEqual(loads, ['a'], 'a was evicted');
+    assert.deepEqual([cache.size, cache.bytes], [3, 1000], 'and its return pushed b out');
+    assert.equal(await get('huge', 5000), 'huge');
+    assert.equal(await get('huge', 5000), 'huge');
+    assert.equal(loads.filter((id) => id === 'huge').length, 2, 'too big to keep: read each time');
+    assert.ok(cache.bytes <= 1000, String(cache.bytes));
+    cache.invalidate('a');
+    assert.deepEqual([cache.size, cache.bytes], [2, 700], 'invalidation returns its bytes');
+  });
 });
 
 /** Both stores: a change through this process's store handle is visible on the very next GET. */
