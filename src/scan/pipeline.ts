@@ -16,7 +16,7 @@ import { formatPlatform } from '../image/platform.ts';
 import { parseTarget } from '../image/target.ts';
 import type { ImageSource } from '../image/types.ts';
 import { walkImage, type WalkLimits } from '../image/walk.ts';
-import { matchPackages, openAdvisoryIndex, type AdvisoryIndex } from '../matcher/index.ts';
+import { matchPackages, openAdvisoryIndex, type AdvisoryIndex, type AdvisoryIndexPool, type IndexLease } from '../matcher/index.ts';
 import type { Package } from '../model/inventory.ts';
 import type { Report, ReportArtifact, SecretFinding } from '../model/report.ts';
 import { summarize } from '../report/summary.ts';
@@ -51,6 +51,11 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Record the inventory's OSV ecosystems in this file (src/vulndb/seen-ecosystems.ts), which steers `db update`. */
   seenEcosystemsFile?: string;
+  /**
+   * Shared advisory index handles (long-running processes): reused across scans instead of opening and
+   * closing the file for each. Without it every call opens its own handle.
+   */
+  indexPool?: AdvisoryIndexPool;
   /** Called as each stage of `scanTarget` ends, with its duration (the service's per-stage metrics). */
   onStage?: (stage: ScanStage, seconds: number) => void;
 }
@@ -194,6 +199,13 @@ export function openIndex(dbPath?: string): AdvisoryIndex {
   return openAdvisoryIndex(dbPath ?? defaultDbPath());
 }
 
+/** A handle for one scan: lent by the pool when there is one, else opened here and closed on release. */
+function leaseIndex(opts: Pick<ScanOptions, 'dbPath' | 'indexPool'>): IndexLease {
+  if (opts.indexPool) return opts.indexPool.acquire(opts.dbPath ?? defaultDbPath());
+  const index = openIndex(opts.dbPath);
+  return { index, release: () => index.close() };
+}
+
 /** Stage two (matching): findings for the report's packages from the current advisory snapshot. */
 export function matchReport(report: Report, index: AdvisoryIndex): Report {
   const { vulnerabilities, warnings } = matchPackages(report.packages, report.os, index);
@@ -210,7 +222,8 @@ export function matchReport(report: Report, index: AdvisoryIndex): Report {
 export async function scanTarget(target: string, opts: ScanOptions = {}): Promise<Report> {
   parseTarget(target); // a malformed target is the first thing to report
   // Open the index before pulling so a missing database fails before minutes of download.
-  const index = wants(opts, 'vuln') ? openIndex(opts.dbPath) : undefined;
+  const lease = wants(opts, 'vuln') ? leaseIndex(opts) : undefined;
+  const index = lease?.index;
   try {
     let start = process.hrtime.bigint();
     const report = await inventoryTarget(target, opts);
@@ -221,7 +234,7 @@ export async function scanTarget(target: string, opts: ScanOptions = {}): Promis
     opts.onStage?.('match', secondsSince(start));
     return matched;
   } finally {
-    index?.close();
+    lease?.release();
   }
 }
 
@@ -243,12 +256,12 @@ export async function resolveTargetDigest(target: string, opts: ScanOptions = {}
 }
 
 /** Re-runs matching on a stored report's packages against the current index (no pull). */
-export function rematchReport(report: Report, opts: Pick<ScanOptions, 'dbPath'> = {}): Report {
-  const index = openIndex(opts.dbPath);
+export function rematchReport(report: Report, opts: Pick<ScanOptions, 'dbPath' | 'indexPool'> = {}): Report {
+  const lease = leaseIndex(opts);
   try {
-    return matchReport(report, index);
+    return matchReport(report, lease.index);
   } finally {
-    index.close();
+    lease.release();
   }
 }
 
@@ -261,13 +274,13 @@ export function inventoryFingerprint(opts: ScanOptions = {}): string {
 }
 
 /** Snapshot id of the current advisory index, or undefined when there is none. */
-export function advisorySnapshot(dbPath?: string): string | undefined {
+export function advisorySnapshot(dbPath?: string, indexPool?: AdvisoryIndexPool): string | undefined {
   const p = dbPath ?? defaultDbPath();
   if (!existsSync(p)) return undefined;
-  const index = openAdvisoryIndex(p);
+  const lease = leaseIndex({ dbPath: p, ...(indexPool ? { indexPool } : {}) });
   try {
-    return index.snapshot;
+    return lease.index.snapshot;
   } finally {
-    index.close();
+    lease.release();
   }
 }

@@ -109,12 +109,16 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions): Prom
   closers.push(() => store.close());
   try {
     await queue.start();
-    closers.push(() => queue.stop({ timeoutMs: cfg.shutdownTimeoutSeconds * 1000 }));
+    let worker: ScanWorker | undefined;
+    closers.push(async () => {
+      await queue.stop({ timeoutMs: cfg.shutdownTimeoutSeconds * 1000 });
+      worker?.close();
+    });
     const metrics = createMetrics({ scansByStatus: () => countByStatus(store.db), queueDepth: () => queue.depth() }, { defaultMetrics: opts.defaultMetrics ?? true });
     const guard = new TargetGuard({ allowRegistries: cfg.allowRegistries, ...(opts.resolver ? { resolver: opts.resolver } : {}) });
     const dbPath = advisoryDbPath(cfg);
     if (cfg.worker || !opts.api) {
-      const worker = new ScanWorker({
+      worker = new ScanWorker({
         db: store.db, objects, scanner: opts.scanner ?? await loadPipeline(), guard, log, metrics, dbPath,
         insecureRegistries: cfg.insecureRegistries, registryAuth, leaseSeconds: cfg.leaseSeconds,
       });

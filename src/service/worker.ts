@@ -19,14 +19,15 @@ import { TargetGuard, isAddressRefusal } from './target-guard.ts';
 import { createGuardedDispatcher } from './guarded-dispatcher.ts';
 import type { Dispatcher } from 'undici';
 import { seenEcosystemsPath } from '../vulndb/seen-ecosystems.ts';
+import { AdvisoryIndexPool } from '../matcher/index-pool.ts';
 import { UserInputError, errorMessage } from '../util/errors.ts';
 
 /** The pipeline functions the worker needs (src/scan/pipeline.ts in production; injectable for tests). */
 export interface Scanner {
   scanTarget(target: string, opts?: ScanOptions): Promise<Report>;
   resolveTargetDigest(target: string, opts?: ScanOptions): Promise<string | undefined>;
-  rematchReport(report: Report, opts?: Pick<ScanOptions, 'dbPath'>): Report;
-  advisorySnapshot(dbPath?: string): string | undefined;
+  rematchReport(report: Report, opts?: Pick<ScanOptions, 'dbPath' | 'indexPool'>): Report;
+  advisorySnapshot(dbPath?: string, indexPool?: AdvisoryIndexPool): string | undefined;
   /** Fingerprint of the analyzers an inventory built now would record (Report.tool.analyzers). */
   inventoryFingerprint(opts?: ScanOptions): string;
 }
@@ -55,9 +56,16 @@ export class ScanWorker {
   private readonly d: WorkerDeps;
   /** Every registry connection of a scan re-checks the guard's address policy when it connects. */
   private readonly dispatcher: Dispatcher;
+  /** One advisory index handle per snapshot, shared by every job of this worker (matcher/index-pool.ts). */
+  private readonly indexes = new AdvisoryIndexPool();
   constructor(deps: WorkerDeps) {
     this.d = deps;
     this.dispatcher = createGuardedDispatcher(deps.guard);
+  }
+
+  /** After the queue has stopped handing out jobs and running ones have finished: closes shared handles. */
+  close(): void {
+    this.indexes.close();
   }
 
   async attach(queue: JobQueue, concurrency: number): Promise<void> {
@@ -107,6 +115,7 @@ export class ScanWorker {
       registry: { insecureRegistries: this.d.insecureRegistries, authByHost: this.d.registryAuth, dispatcher: this.dispatcher },
       signal,
       seenEcosystemsFile: seenEcosystemsPath(this.d.dbPath),
+      indexPool: this.indexes,
       onStage: (stage, seconds) => this.d.metrics?.stageDuration.observe({ stage }, seconds),
     };
   }
@@ -129,7 +138,7 @@ export class ScanWorker {
     if (verdict.ok === 'unresolved') throw new Error(verdict.reason);
     const opts = this.scanOptions(platform, signal);
     const digest = await this.timed('resolve', () => this.d.scanner.resolveTargetDigest(target, opts));
-    const snapshot = this.d.scanner.advisorySnapshot(this.d.dbPath) ?? null;
+    const snapshot = this.d.scanner.advisorySnapshot(this.d.dbPath, this.indexes) ?? null;
     if (!digest) {
       const report = await this.d.scanner.scanTarget(target, opts);
       await this.persist(scanId, report, report.digest ?? null, platform, 'scan', snapshot);
@@ -147,7 +156,7 @@ export class ScanWorker {
           await this.persist(scanId, cached, digest, platform, 'cache', snapshot, image.report_key);
           return 'cached';
         }
-        const rematched = await this.timed('match', () => this.d.scanner.rematchReport(cached, this.d.dbPath ? { dbPath: this.d.dbPath } : {}));
+        const rematched = await this.timed('match', () => this.d.scanner.rematchReport(cached, { ...(this.d.dbPath ? { dbPath: this.d.dbPath } : {}), indexPool: this.indexes }));
         await this.persist(scanId, { ...rematched, target }, digest, platform, 'rematch', rematched.db?.snapshot ?? snapshot);
         return 'rematched';
       }
