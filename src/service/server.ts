@@ -112,7 +112,7 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions): Prom
     let worker: ScanWorker | undefined;
     closers.push(async () => {
       await queue.stop({ timeoutMs: cfg.shutdownTimeoutSeconds * 1000 });
-      worker?.close();
+      await worker?.close();
     });
     const metrics = createMetrics({ scansByStatus: () => countByStatus(store.db), queueDepth: () => queue.depth() }, { defaultMetrics: opts.defaultMetrics ?? true });
     const guard = new TargetGuard({ allowRegistries: cfg.allowRegistries, ...(opts.resolver ? { resolver: opts.resolver } : {}) });

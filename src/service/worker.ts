@@ -63,9 +63,14 @@ export class ScanWorker {
     this.dispatcher = createGuardedDispatcher(deps.guard);
   }
 
-  /** After the queue has stopped handing out jobs and running ones have finished: closes shared handles. */
-  close(): void {
+  /**
+   * After the queue has stopped handing out jobs and running ones have finished: closes the shared
+   * index handles and the registry connections (kept alive between jobs), so nothing holds the
+   * process open.
+   */
+  async close(): Promise<void> {
     this.indexes.close();
+    await this.dispatcher.close();
   }
 
   async attach(queue: JobQueue, concurrency: number): Promise<void> {
