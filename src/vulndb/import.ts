@@ -15,8 +15,10 @@ import { parseDebianList, parseDebianTrackerJson } from './feeds/debian.ts';
 import type { FeedResult } from './feeds/types.ts';
 import { validateOsvRecord } from './osv.ts';
 import type { OsvRecord } from './osv.ts';
-import { IndexBuilder, defaultDbPath } from './store.ts';
-import type { BuildResult, SourceRow, UpsertMode } from './store.ts';
+import { IndexBuilder } from './index-builder.ts';
+import type { BuildResult, UpsertMode } from './index-builder.ts';
+import { defaultDbPath } from './store.ts';
+import type { SourceRow } from './store.ts';
 import { fileSource, listZipEntries, readZipEntry } from '../util/zip.ts';
 
 /** One advisory file's outcome. `invalid` lists what was skipped and why (bounded to keep reports small). */
