@@ -11,8 +11,10 @@ import { renderSarif } from './sarif.ts';
 
 export { summarize } from './summary.ts';
 
-export const REPORT_FORMATS = ['table', 'json', 'sarif', 'cyclonedx-json', 'spdx-json'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import type { ReportFormat } from './formats.ts';
+
+export { REPORT_FORMATS } from './formats.ts';
+export type { ReportFormat } from './formats.ts';
 
 export interface RenderOptions {
   color?: boolean;

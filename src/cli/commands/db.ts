@@ -3,11 +3,7 @@
  */
 import type { Command } from 'commander';
 import { action, collect } from '../run.ts';
-import { importAdvisories } from '../../vulndb/import.ts';
 import type { FileReport } from '../../vulndb/import.ts';
-import { defaultDbPath, readDbStatus } from '../../vulndb/store.ts';
-import { updateDatabase } from '../../vulndb/update.ts';
-import { readSeenEcosystems, seenEcosystemsPath } from '../../vulndb/seen-ecosystems.ts';
 
 function printInvalid(files: FileReport[], out: (s: string) => void): void {
   for (const f of files) {
@@ -32,6 +28,7 @@ export function register(program: Command): void {
     .option('--format <text|json>', 'output format', 'text')
     .action(
       action(async (paths: string[], flags: { db?: string; replace?: boolean; format: string }) => {
+        const { importAdvisories } = await import('../../vulndb/import.ts');
         const s = await importAdvisories(paths, { dbPath: flags.db, replace: Boolean(flags.replace) });
         if (flags.format === 'json') return out(JSON.stringify(s, null, 2));
         out(`imported ${s.records} record(s) from ${s.files.length} file(s) into ${s.path}`);
@@ -52,6 +49,7 @@ export function register(program: Command): void {
     .option('--quiet', 'no progress lines')
     .action(
       action(async (flags: { db?: string; ecosystem: string[]; all?: boolean; source: string[]; quiet?: boolean }) => {
+        const { updateDatabase } = await import('../../vulndb/update.ts');
         const r = await updateDatabase({ dbPath: flags.db, ecosystems: flags.ecosystem, all: Boolean(flags.all), sources: flags.source, log: flags.quiet ? undefined : err });
         err(`fetched: ${r.plan.reason}`);
         if (r.rebuilt) out(`updated ${r.updated.length} source(s); snapshot ${r.snapshot}, built ${r.builtAt} (${r.path})`);
@@ -67,7 +65,9 @@ export function register(program: Command): void {
     .option('--db <file>', 'advisory database (default $PORTWARDEN_HOME/db/advisories.db)')
     .option('--format <text|json>', 'output format', 'text')
     .action(
-      action((flags: { db?: string; format: string }) => {
+      action(async (flags: { db?: string; format: string }) => {
+        const { defaultDbPath, readDbStatus } = await import('../../vulndb/store.ts');
+        const { readSeenEcosystems, seenEcosystemsPath } = await import('../../vulndb/seen-ecosystems.ts');
         const dbPath = flags.db ?? defaultDbPath();
         const s = readDbStatus(dbPath);
         const seen = readSeenEcosystems(seenEcosystemsPath(dbPath));

@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { action } from '../run.ts';
 import { scanOptionsFrom, withSourceOptions, type SourceFlags } from '../source-flags.ts';
-import { inventoryTarget, openIndex } from '../../scan/pipeline.ts';
-import { explainMatch, type ExplainResult } from '../../matcher/index.ts';
+import type { ExplainResult } from '../../matcher/index.ts';
+import { loadScanner } from '../lazy.ts';
 import { UserInputError } from '../../util/errors.ts';
 
 interface ExplainFlags extends SourceFlags {
@@ -46,6 +46,7 @@ export function register(program: Command): void {
   withSourceOptions(cmd).action(
     action(async (target: string, id: string, flags: ExplainFlags) => {
       if (flags.format !== 'text' && flags.format !== 'json') throw new UserInputError('--format must be text or json');
+      const { inventoryTarget, openIndex, explainMatch } = await loadScanner();
       const index = openIndex(flags.db);
       try {
         const report = await inventoryTarget(target, { ...scanOptionsFrom(flags), scanners: ['vuln'] });

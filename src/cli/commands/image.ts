@@ -3,9 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { action } from '../run.ts';
 import { openOptionsFrom, withSourceOptions, type SourceFlags } from '../source-flags.ts';
-import { openSource } from '../../image/open.ts';
 import { formatPlatform } from '../../image/platform.ts';
-import { walkImage } from '../../image/walk.ts';
 import { compareBytes } from '../../image/layers/paths.ts';
 import { resolveInTree } from '../../image/layers/resolve.ts';
 import type { FileMeta, ImageSource } from '../../image/types.ts';
@@ -117,6 +115,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'table or json', 'table')
     .action(action(async (target: string, flags: SourceFlags & { format: string }) => {
       if (flags.format !== 'table' && flags.format !== 'json') throw new InvalidArgumentError(`--format must be table or json, not "${flags.format}"`);
+      const { openSource } = await import('../../image/open.ts');
       const source = await openSource(target, openOptionsFrom(flags));
       try {
         const view = inspectView(source);
@@ -130,8 +129,10 @@ export function register(program: Command): void {
     .description('List the final filesystem (whiteouts applied), one path per line, sorted; dirs end with /, symlinks as "path -> target"')
     .option('--resolve', 'also show where each symlink finally points inside the image ("=> /path", loops reported)')
     .action(action(async (target: string, flags: SourceFlags & { resolve?: boolean }) => {
+      const { openSource } = await import('../../image/open.ts');
       const source = await openSource(target, openOptionsFrom(flags));
       try {
+        const { walkImage } = await import('../../image/walk.ts');
         const result = await walkImage(source, { analyzers: [], collectTree: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
         const lines = renderFileLines(result.tree ?? [], Boolean(flags.resolve));
         // One write per chunk keeps large listings fast and lets `| head` end us early.

@@ -7,11 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, collect } from '../run.ts';
 import { scanOptionsFrom, withSourceOptions, type SourceFlags } from '../source-flags.ts';
-import { inventoryTarget, scanTarget } from '../../scan/pipeline.ts';
-import { seenEcosystemsPath } from '../../vulndb/seen-ecosystems.ts';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/index.ts';
+import { REPORT_FORMATS, type ReportFormat } from '../../report/formats.ts';
 import { SEVERITIES, type Report, type Severity } from '../../model/report.ts';
-import { postProcess, type PostProcessOptions } from '../../scan/postprocess.ts';
+import type { PostProcessOptions } from '../../scan/postprocess.ts';
+import { loadScanner } from '../lazy.ts';
 
 interface ScanFlags extends SourceFlags {
   format: string;
@@ -77,6 +76,7 @@ export function register(program: Command): void {
       const opts = { ...scanOptionsFrom(flags), scanners: parseScanners(flags.scanners) };
       if (flags.db) opts.dbPath = flags.db;
       if (flags.secretConfig) opts.secretConfig = flags.secretConfig;
+      const { scanTarget, seenEcosystemsPath, postProcess, renderReport } = await loadScanner();
       opts.seenEcosystemsFile = seenEcosystemsPath(opts.dbPath);
       const raw: Report = await scanTarget(target, opts);
       const { report, failing } = postProcess(raw, post);
@@ -94,6 +94,7 @@ export function register(program: Command): void {
   withSourceOptions(sbom).action(
     action(async (target: string, flags: SourceFlags & { format: string; output?: string }) => {
       const format = parseFormat(flags.format, ['cyclonedx-json', 'spdx-json', 'json']);
+      const { inventoryTarget, seenEcosystemsPath, renderReport } = await loadScanner();
       const report = await inventoryTarget(target, { ...scanOptionsFrom(flags), scanners: ['vuln'], seenEcosystemsFile: seenEcosystemsPath() });
       write(renderReport(report, format), flags.output);
     }),
