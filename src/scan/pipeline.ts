@@ -28,6 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { SECRET_ANALYZER, createSecretAnalyzer, loadSecretConfig, scanImageConfig } from '../secrets/index.ts';
 import { readSbom } from '../sbom/read.ts';
 import { errorMessage, UserInputError } from '../util/errors.ts';
+import { secondsSince } from '../util/time.ts';
 import { redactConfigText } from './redact.ts';
 
 export interface ScanOptions {
@@ -62,11 +63,6 @@ export interface ScanOptions {
 
 /** Stages of a full scan: reading the image into an inventory (pull, layers, analyzers), then matching. */
 export type ScanStage = 'inventory' | 'match';
-
-/** Seconds since `start` (a `process.hrtime.bigint()` reading). */
-function secondsSince(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
 
 function openOptions(opts: ScanOptions): OpenOptions {
   const o: OpenOptions = {};

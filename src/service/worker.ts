@@ -21,6 +21,7 @@ import type { Dispatcher } from 'undici';
 import { seenEcosystemsPath } from '../vulndb/seen-ecosystems.ts';
 import { AdvisoryIndexPool } from '../matcher/index-pool.ts';
 import { UserInputError, errorMessage } from '../util/errors.ts';
+import { secondsSince } from '../util/time.ts';
 
 /** The pipeline functions the worker needs (src/scan/pipeline.ts in production; injectable for tests). */
 export interface Scanner {
@@ -82,7 +83,7 @@ export class ScanWorker {
 
   async handle(data: ScanJobData, ctx: JobContext): Promise<void> {
     const started = process.hrtime.bigint();
-    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = () => secondsSince(started);
     const row = await startAttempt(this.d.db, data.scanId);
     if (!row) {
       this.d.log.info({ scanId: data.scanId, jobId: ctx.jobId }, 'scan already finished; redelivery ignored');
@@ -131,7 +132,7 @@ export class ScanWorker {
     try {
       return await work();
     } finally {
-      this.d.metrics?.stageDuration.observe({ stage }, Number(process.hrtime.bigint() - start) / 1e9);
+      this.d.metrics?.stageDuration.observe({ stage }, secondsSince(start));
     }
   }
 
