@@ -62,16 +62,6 @@ export class AdvisoryIndexPool {
     };
   }
 
-  /** Runs `work` with a handle on `dbPath` and releases it afterwards. */
-  use<T>(dbPath: string, work: (index: AdvisoryIndex) => T): T {
-    const lease = this.acquire(dbPath);
-    try {
-      return work(lease.index);
-    } finally {
-      lease.release();
-    }
-  }
-
   /** Files with a handle in the pool (replaced handles still lent out are not counted). */
   get openHandles(): number {
     return this.handles.size;

@@ -40,8 +40,11 @@ describe('advisory index pool (shared handles for long-running workers)', () => 
     assert.deepEqual(ids(first.index), ['CVE-2024-0001'], 'the job holding the old snapshot still matches against it');
     first.release();
     assert.throws(() => ids(first.index), closedError, 'closed once its last user released it');
-    assert.deepEqual(pool.use(db, (index) => ids(index)), ['CVE-2024-0001', 'CVE-2024-0002'], 'the current handle stays open between jobs');
     next.release();
+    const later = pool.acquire(db);
+    assert.equal(later.index, next.index, 'the current handle stays open between jobs');
+    assert.deepEqual(ids(later.index), ['CVE-2024-0001', 'CVE-2024-0002']);
+    later.release();
     assert.equal(pool.openHandles, 1);
 
     pool.close();
