@@ -184,30 +184,28 @@ export class ScanWorker {
     }
   }
 
-  private persist(scanId: string, report: Report, digest: string | null, platform: string, source: 'scan' | 'cache' | 'rematch', snapshot: string | null, existingKey?: string): Promise<void> {
-    return this.timed('persist', () => this.store(scanId, report, digest, platform, source, snapshot, existingKey));
-  }
-
   /** Writes the report (and the image's SBOM) to the object store, then completes the scan row. */
-  private async store(scanId: string, report: Report, digest: string | null, platform: string, source: 'scan' | 'cache' | 'rematch', snapshot: string | null, existingKey?: string): Promise<void> {
-    const key = existingKey ?? reportKey(scanId);
-    if (!existingKey) await this.d.objects.put(key, JSON.stringify(report));
-    let image: { digest: string; platform: string; sbomKey: string } | undefined;
-    if (digest) {
-      const sKey = sbomKey(digest, platform);
-      if (source !== 'cache') await this.d.objects.put(sKey, JSON.stringify(sbomDocument(report, digest, platform)));
-      image = { digest, platform, sbomKey: sKey };
-    }
-    const done = await completeScan(this.d.db, scanId, {
-      digest,
-      summary: report.summary,
-      secrets: report.secrets.length,
-      advisorySnapshot: snapshot,
-      reportKey: key,
-      resultSource: source,
-      vulnerabilities: report.vulnerabilities,
-      ...(image ? { image } : {}),
+  private persist(scanId: string, report: Report, digest: string | null, platform: string, source: 'scan' | 'cache' | 'rematch', snapshot: string | null, existingKey?: string): Promise<void> {
+    return this.timed('persist', async () => {
+      const key = existingKey ?? reportKey(scanId);
+      if (!existingKey) await this.d.objects.put(key, JSON.stringify(report));
+      let image: { digest: string; platform: string; sbomKey: string } | undefined;
+      if (digest) {
+        const sKey = sbomKey(digest, platform);
+        if (source !== 'cache') await this.d.objects.put(sKey, JSON.stringify(sbomDocument(report, digest, platform)));
+        image = { digest, platform, sbomKey: sKey };
+      }
+      const done = await completeScan(this.d.db, scanId, {
+        digest,
+        summary: report.summary,
+        secrets: report.secrets.length,
+        advisorySnapshot: snapshot,
+        reportKey: key,
+        resultSource: source,
+        vulnerabilities: report.vulnerabilities,
+        ...(image ? { image } : {}),
+      });
+      if (!done) this.d.log.info({ scanId }, 'scan was completed by another delivery; result kept');
     });
-    if (!done) this.d.log.info({ scanId }, 'scan was completed by another delivery; result kept');
   }
 }
