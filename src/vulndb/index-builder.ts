@@ -47,10 +47,17 @@ CREATE TABLE ecosystem_counts (ecosystem TEXT PRIMARY KEY, advisories INTEGER NO
 INSERT INTO ecosystem_counts (ecosystem, advisories) SELECT ecosystem, COUNT(DISTINCT rid) FROM affected GROUP BY ecosystem;
 `;
 
-interface StorableRow {
-  /** Normalised lookup keys. */
+/** The normalised (ecosystem, name) an affected package is stored and looked up under. */
+interface LookupKey {
   ecosystem: string;
   name: string;
+}
+
+function lookupKey(ecosystem: string, name: string): LookupKey {
+  return { ecosystem: normalizeEcosystem(ecosystem), name: normalizePackageName(ecosystem, name) };
+}
+
+interface StorableRow extends LookupKey {
   stored: StoredAffected;
 }
 
@@ -68,7 +75,7 @@ function storableRows(affected: NonNullable<OsvRecord['affected']>): StorableRow
     if (a.database_specific) stored.database_specific = a.database_specific;
     if (a.severity) stored.severity = a.severity;
     if (!stored.ranges && !stored.versions) continue; // GIT-only entries cannot match a package version
-    rows.push({ ecosystem: normalizeEcosystem(a.package.ecosystem), name: normalizePackageName(a.package.ecosystem, a.package.name), stored });
+    rows.push({ ...lookupKey(a.package.ecosystem, a.package.name), stored });
   }
   return rows;
 }
@@ -189,14 +196,14 @@ export class IndexBuilder {
     const replaced = new Set<string>();
     for (const a of affected ?? []) {
       if (!a.package) continue;
-      const ecosystem = normalizeEcosystem(a.package.ecosystem);
-      const name = normalizePackageName(a.package.ecosystem, a.package.name);
-      this.stmts.deleteAffectedPkg.run(rid, ecosystem, name);
-      replaced.add(`${ecosystem}\0${name}`);
+      const key = lookupKey(a.package.ecosystem, a.package.name);
+      this.stmts.deleteAffectedPkg.run(rid, key.ecosystem, key.name);
+      replaced.add(`${key.ecosystem}\0${key.name}`);
     }
-    const kept = (JSON.parse(this.stmts.affectedOf.get(rid)?.affected ?? '[]') as StoredRow[]).filter(
-      ([, stored]) => !replaced.has(`${normalizeEcosystem(stored.ecosystem)}\0${normalizePackageName(stored.ecosystem, stored.name)}`),
-    );
+    const kept = (JSON.parse(this.stmts.affectedOf.get(rid)?.affected ?? '[]') as StoredRow[]).filter(([, stored]) => {
+      const key = lookupKey(stored.ecosystem, stored.name);
+      return !replaced.has(`${key.ecosystem}\0${key.name}`);
+    });
     this.stmts.setAffected.run(JSON.stringify([...kept, ...this.insertRows(rid, rows)]), rid);
     const known = new Set(this.stmts.aliasesOf.all(rid).map((r) => r.alias));
     for (const alias of this.aliasKeys(record)) if (!known.has(alias)) this.stmts.insertAlias.run(alias, rid);
