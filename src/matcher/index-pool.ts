@@ -45,7 +45,8 @@ export class AdvisoryIndexPool {
     }
     if (!pooled) {
       // Opened even when stat found nothing, for openAdvisoryIndex's error (`db_missing`, with what to run).
-      pooled = { index: openAdvisoryIndex(key), version, users: 0, retired: false };
+      // Mapped: the handle outlives the job, so pages one job touched are free to the next.
+      pooled = { index: openAdvisoryIndex(key, { pages: 'mapped' }), version, users: 0, retired: false };
       this.handles.set(key, pooled);
     }
     const lent = pooled;

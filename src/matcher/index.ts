@@ -2,7 +2,7 @@
 export { openAdvisoryIndex } from './advisory-index.ts';
 export { AdvisoryIndexPool } from './index-pool.ts';
 export type { IndexLease } from './index-pool.ts';
-export type { AdvisoryIndex, AdvisoryDetail, AffectedRow, AffectedRowWithDetail, MatchEntry, RowRef } from './advisory-index.ts';
+export type { AdvisoryIndex, AdvisoryDetail, OpenIndexOptions, PageAccess, AffectedRow, AffectedRowWithDetail, MatchEntry, RowRef } from './advisory-index.ts';
 export { matchPackages } from './match.ts';
 export { explainMatch } from './explain.ts';
 export type { ExplainCandidate, ExplainResult } from './explain.ts';

@@ -27,6 +27,7 @@ describe('advisory index pool (shared handles for long-running workers)', () => 
     const first = pool.acquire(db);
     const again = pool.acquire(path.join(tmp.dir, 'a', '.', 'advisories.db'));
     assert.equal(again.index, first.index, 'the same file: the same handle');
+    assert.equal(first.index.pages, 'mapped', 'pooled handles outlive their jobs: mapped');
     again.release();
     again.release(); // a second release does nothing
     const before = first.index.snapshot;

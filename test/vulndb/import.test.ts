@@ -57,6 +57,28 @@ describe('import of all staged advisory data', () => {
     assert.ok(status.withdrawn >= 17 + 10 + 13);
   });
 
+  test('a mapped handle and a read handle give the same findings', (t) => {
+    if (!summary) return t.skip('import did not run');
+    const inventory = [
+      pkg({ name: 'django', version: '2.2.0', ecosystem: 'PyPI', type: 'python' }),
+      pkg({ name: 'stdlib', version: 'go1.19.5', ecosystem: 'Go', type: 'go-stdlib' }),
+      pkg({ name: 'golang.org/x/net', version: 'v0.0.0-20210226172049-e18ecbb05110', ecosystem: 'Go', type: 'go-module' }),
+      pkg({ name: 'tokio', version: '0.2.0', ecosystem: 'crates.io', type: 'cargo' }),
+    ];
+    const mapped = openAdvisoryIndex(summary.path, { pages: 'mapped' });
+    const read = openAdvisoryIndex(summary.path);
+    try {
+      assert.equal(mapped.pages, 'mapped', 'SQLite reports a mapping in force');
+      assert.equal(read.pages, 'read', 'a one-scan handle maps nothing');
+      const viaMap = matchPackages(inventory, undefined, mapped).vulnerabilities;
+      assert.ok(viaMap.length > 50, `${viaMap.length} findings`);
+      assert.deepEqual(matchPackages(inventory, undefined, read).vulnerabilities, viaMap);
+    } finally {
+      mapped.close();
+      read.close();
+    }
+  });
+
   test('withdrawn records never match (RUSTSEC-2019-0031)', (t) => {
     if (!summary) return t.skip('import did not run');
     const index = openAdvisoryIndex(summary.path);
