@@ -121,9 +121,27 @@ interface MatchFigures {
   matchMs: number;
   cpuMs: number;
   mainThreadMs: number;
+  /** Page faults during the match (all threads). On a VM each one can cost 10+ µs: see docs/vulndb.md, "Page access". */
+  faults: number;
+  /** Bytes the match had to fetch from storage: 0 when the index file was in the page cache. */
+  storageBytes: number;
   findings: number;
   sha256: string;
 }
+
+/** Page faults and storage reads so far (getrusage; the block count is in 512-byte units). */
+function memoryCounters(): { faults: number; storageBytes: number } {
+  const u = process.resourceUsage();
+  return { faults: u.minorPageFault + u.majorPageFault, storageBytes: u.fsRead * 512 };
+}
+
+/** Counters since `before`. */
+function countersSince(before: { faults: number; storageBytes: number }): { faults: number; storageBytes: number } {
+  const now = memoryCounters();
+  return { faults: now.faults - before.faults, storageBytes: now.storageBytes - before.storageBytes };
+}
+
+const memoryText = (f: MatchFigures) => `${f.faults} page faults, ${mb(f.storageBytes)} from storage`;
 
 const sha256 = (value: unknown) => (process.env.PORTWARDEN_BENCH_HASH === '0' ? '' : createHash('sha256').update(JSON.stringify(value)).digest('hex'));
 
@@ -134,6 +152,7 @@ const sha256 = (value: unknown) => (process.env.PORTWARDEN_BENCH_HASH === '0' ? 
 function matchOnFreshHandle(dbPath: string, packages: Package[], pages: PageAccess): MatchFigures & { close(): void; again(): MatchFigures } {
   const cpu = process.cpuUsage();
   const main = mainThreadCpuMs();
+  const counters = memoryCounters();
   const t0 = performance.now();
   const index = openAdvisoryIndex(dbPath, { pages });
   const t1 = performance.now();
@@ -141,16 +160,18 @@ function matchOnFreshHandle(dbPath: string, packages: Package[], pages: PageAcce
   const t2 = performance.now();
   const cpuUsed = cpuMs(process.cpuUsage(cpu));
   const mainUsed = mainThreadCpuMs() - main;
+  const memory = countersSince(counters);
   return {
-    openMs: t1 - t0, matchMs: t2 - t1, cpuMs: cpuUsed, mainThreadMs: mainUsed, findings: result.vulnerabilities.length, sha256: sha256(result),
+    openMs: t1 - t0, matchMs: t2 - t1, cpuMs: cpuUsed, mainThreadMs: mainUsed, ...memory, findings: result.vulnerabilities.length, sha256: sha256(result),
     close: () => index.close(),
     again: () => {
       const c = process.cpuUsage();
       const m = mainThreadCpuMs();
+      const k = memoryCounters();
       const t = performance.now();
       const r = matchPackages(packages, undefined, index);
       const ms = performance.now() - t;
-      return { openMs: 0, matchMs: ms, cpuMs: cpuMs(process.cpuUsage(c)), mainThreadMs: mainThreadCpuMs() - m, findings: r.vulnerabilities.length, sha256: sha256(r) };
+      return { openMs: 0, matchMs: ms, cpuMs: cpuMs(process.cpuUsage(c)), mainThreadMs: mainThreadCpuMs() - m, ...countersSince(k), findings: r.vulnerabilities.length, sha256: sha256(r) };
     },
   };
 }
@@ -230,7 +251,7 @@ async function main(): Promise<void> {
       f.close();
       fresh.push(f);
       warm.push(w);
-      console.log(`match ${PACKAGES} packages, round ${round}: fresh handle ${(f.openMs + f.matchMs).toFixed(0)} ms wall (open ${f.openMs.toFixed(1)} ms) / ${f.cpuMs.toFixed(0)} ms CPU (main thread ${f.mainThreadMs} ms); warm ${w.matchMs.toFixed(0)} ms wall / ${w.cpuMs.toFixed(0)} ms CPU (main thread ${w.mainThreadMs} ms); ${f.findings} findings, sha256 ${f.sha256.slice(0, 16)}`);
+      console.log(`match ${PACKAGES} packages, round ${round}: fresh handle ${(f.openMs + f.matchMs).toFixed(0)} ms wall (open ${f.openMs.toFixed(1)} ms) / ${f.cpuMs.toFixed(0)} ms CPU (main thread ${f.mainThreadMs} ms), ${memoryText(f)}; warm ${w.matchMs.toFixed(0)} ms wall / ${w.cpuMs.toFixed(0)} ms CPU (main thread ${w.mainThreadMs} ms), ${memoryText(w)}; ${f.findings} findings, sha256 ${f.sha256.slice(0, 16)}`);
     }
     const processes: MatchFigures[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -240,12 +261,12 @@ async function main(): Promise<void> {
       if (child.status !== 0) throw new Error(`fresh-process match failed: ${child.stderr}`);
       const p = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as MatchFigures;
       processes.push(p);
-      console.log(`match ${PACKAGES} packages, fresh process ${round}: ${(p.openMs + p.matchMs).toFixed(0)} ms wall (open ${p.openMs.toFixed(1)} ms) / ${p.cpuMs.toFixed(0)} ms CPU (main thread ${p.mainThreadMs} ms); process incl. node + tsx start ${total.toFixed(0)} ms; ${p.findings} findings, sha256 ${p.sha256.slice(0, 16)}`);
+      console.log(`match ${PACKAGES} packages, fresh process ${round}: ${(p.openMs + p.matchMs).toFixed(0)} ms wall (open ${p.openMs.toFixed(1)} ms) / ${p.cpuMs.toFixed(0)} ms CPU (main thread ${p.mainThreadMs} ms), ${memoryText(p)}; process incl. node + tsx start ${total.toFixed(0)} ms; ${p.findings} findings, sha256 ${p.sha256.slice(0, 16)}`);
     }
     const shas = new Set([...fresh, ...warm, ...processes].map((f) => f.sha256));
     const wall = (xs: MatchFigures[]) => xs.map((x) => x.openMs + x.matchMs);
     const fmt = (xs: MatchFigures[]) =>
-      `median ${median(wall(xs)).toFixed(0)} ms (range ${Math.min(...wall(xs)).toFixed(0)}–${Math.max(...wall(xs)).toFixed(0)}), CPU median ${median(xs.map((x) => x.cpuMs)).toFixed(0)} ms, main thread median ${median(xs.map((x) => x.mainThreadMs)).toFixed(0)} ms`;
+      `median ${median(wall(xs)).toFixed(0)} ms (range ${Math.min(...wall(xs)).toFixed(0)}–${Math.max(...wall(xs)).toFixed(0)}), CPU median ${median(xs.map((x) => x.cpuMs)).toFixed(0)} ms, main thread median ${median(xs.map((x) => x.mainThreadMs)).toFixed(0)} ms, page faults median ${median(xs.map((x) => x.faults)).toFixed(0)}`;
     console.log(`summary: fresh handle ${fmt(fresh)}; fresh process ${fmt(processes)}; warm ${fmt(warm)}`);
     console.log(`results: ${shas.size === 1 ? 'identical in every round' : `DIFFER between rounds (${shas.size} distinct)`}, sha256 ${[...shas].join(', ')}`);
     // Each case judged on its own: a worker opening a new snapshot is the fresh-handle case; a CLI scan
