@@ -12,6 +12,8 @@ import { resolveCredential, type RegistryCredential } from './credentials.ts';
 import { RegistryError } from './errors.ts';
 import { MANIFEST_ACCEPT } from './manifest.ts';
 import { DEFAULT_RETRY, backoffDelay, isRetriableError, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
+import { abandon, drain, errorDetail, header, headerAll, readLimited } from './http.ts';
+import { TokenCache, requestToken } from './token.ts';
 import { computeDigest, digestAlgorithm, verifyBytes, verifyingStream } from './verify.ts';
 
 export interface RegistryLogger {
@@ -61,9 +63,6 @@ export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_LAYERS = 500;
 const MAX_REDIRECTS = 5;
-const MAX_ERROR_BODY = 64 * 1024;
-const TOKEN_EXPIRY_SKEW_MS = 10_000;
-const DEFAULT_TOKEN_LIFETIME_S = 60;
 
 const AGENT_OPTIONS = { connectTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000, keepAliveTimeout: 10_000 };
 let sharedAgent: Agent | undefined;
@@ -108,76 +107,12 @@ export function isLoopbackHost(host: string): boolean {
   return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function headerAll(headers: Record<string, string | string[] | undefined>, name: string): string[] {
-  const v = headers[name];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
-/** Drops a response body we will not read; undici reports the abort as an error, which is expected here. */
-function abandon(body: Readable): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-async function drain(body: Readable): Promise<void> {
-  try {
-    for await (const _ of body) {
-      // discard
-    }
-  } catch {
-    // the body is being thrown away anyway
-  }
-}
-
-/** Reads at most `max` bytes; more is an error (`tooLarge` builds it), and the connection is dropped. */
-async function readLimited(body: Readable, max: number, tooLarge: () => Error): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    const b = chunk as Buffer;
-    total += b.length;
-    if (total > max) {
-      abandon(body);
-      throw tooLarge();
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function errorDetail(body: Readable): Promise<string> {
-  let text: string;
-  try {
-    text = (await readLimited(body, MAX_ERROR_BODY, () => new Error('too large'))).toString('utf8');
-  } catch {
-    return '';
-  }
-  try {
-    const doc = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const first = doc.errors?.[0];
-    if (first) return `${first.code ?? ''}${first.message ? `: ${first.message}` : ''}`.slice(0, 300);
-  } catch {
-    // not the Distribution error format
-  }
-  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
 interface HostState {
   scheme: 'http' | 'https';
   /** Auth challenge from the last 401; undefined until seen (anonymous works until then). */
   challenge?: AuthChallenge;
   credential?: RegistryCredential;
   credentialResolved: boolean;
-}
-
-interface CachedToken {
-  token: string;
-  expiresAt: number;
 }
 
 interface SendOptions {
@@ -197,8 +132,7 @@ export class RegistryClient {
   private readonly env: Record<string, string | undefined>;
   private readonly insecure: Set<string>;
   private readonly hosts = new Map<string, HostState>();
-  private readonly tokens = new Map<string, CachedToken>();
-  private readonly tokenRequests = new Map<string, Promise<CachedToken>>();
+  private readonly tokens = new TokenCache();
   private readonly warned = new Set<string>();
   private readonly dispatcher: Dispatcher;
   /** Proxy from the environment, for non-loopback hosts only. */
@@ -351,77 +285,10 @@ export class RegistryClient {
     if (challenge.scheme !== 'bearer') return undefined;
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
     const key = `${apiHostFor(registry)}|${[...scopes].sort().join(' ')}`;
-    const cached = this.tokens.get(key);
-    if (cached && !forceRefresh && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-    // Layers are fetched in parallel: one token request per scope, shared by all waiting callers.
-    let pending = this.tokenRequests.get(key);
-    if (!pending) {
-      pending = this.fetchToken(registry, state, challenge, scopes).finally(() => this.tokenRequests.delete(key));
-      this.tokenRequests.set(key, pending);
-    }
-    const token = await pending;
-    this.tokens.set(key, token);
-    return `Bearer ${token.token}`;
-  }
-
-  private async fetchToken(registry: string, state: HostState, challenge: AuthChallenge, scopes: string[]): Promise<CachedToken> {
-    const realm = challenge.params.realm;
-    let realmUrl: URL;
-    try {
-      realmUrl = new URL(realm ?? '');
-    } catch {
-      throw new RegistryError('registry_error', `${registry}: bearer challenge has no usable realm (${JSON.stringify(realm ?? null)})`);
-    }
-    if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') {
-      throw new RegistryError('registry_error', `${registry}: token realm must be an http(s) URL`);
-    }
-    const cred = state.credential;
-    const service = challenge.params.service;
-    let res: Dispatcher.ResponseData;
-    if (cred?.identityToken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'portwarden' });
-      if (service) form.set('service', service);
-      if (scopes.length) form.set('scope', scopes.join(' '));
-      res = await this.sendWithRetry(realmUrl, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
-    } else {
-      const url = new URL(realmUrl);
-      if (service) url.searchParams.set('service', service);
-      for (const s of scopes) url.searchParams.append('scope', s);
-      const headers: Record<string, string> = {};
-      if (cred?.username) {
-        url.searchParams.set('account', cred.username);
-        headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
-      }
-      res = await this.sendWithRetry(url, 'GET', headers, undefined);
-    }
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      const detail = await errorDetail(res.body);
-      throw new RegistryError(
-        'unauthorized',
-        `${registry}: authentication failed (HTTP ${res.statusCode} from token service ${realmUrl.host}) using ${this.describeCredential(state)}${detail ? `: ${detail}` : ''}`,
-        { status: res.statusCode },
-      );
-    }
-    if (res.statusCode !== 200) {
-      const detail = await errorDetail(res.body);
-      throw new RegistryError('registry_error', `${registry}: token service ${realmUrl.host} answered HTTP ${res.statusCode}${detail ? `: ${detail}` : ''}`, { status: res.statusCode });
-    }
-    const body = await readLimited(res.body, 1024 * 1024, () => new RegistryError('registry_error', `${registry}: token response larger than 1 MiB`));
-    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
-    try {
-      doc = JSON.parse(body.toString('utf8')) as typeof doc;
-    } catch {
-      throw new RegistryError('registry_error', `${registry}: token service ${realmUrl.host} returned invalid JSON`);
-    }
-    const token = typeof doc.token === 'string' && doc.token ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
-    if (!token) throw new RegistryError('registry_error', `${registry}: token service ${realmUrl.host} returned no token`);
-    const lifetimeS = typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : DEFAULT_TOKEN_LIFETIME_S;
-    const issued = typeof doc.issued_at === 'string' ? Date.parse(doc.issued_at) : NaN;
-    // A skewed server clock must not make a fresh token look expired (or a stale one fresh).
-    const start = Number.isNaN(issued) || Math.abs(issued - Date.now()) > 5 * 60_000 ? Date.now() : issued;
-    // Renew a little early, but never make a short-lived token count as expired on arrival.
-    const skewMs = Math.min(TOKEN_EXPIRY_SKEW_MS, (lifetimeS * 1000) / 2);
-    return { token, expiresAt: start + lifetimeS * 1000 - skewMs };
+    const token = await this.tokens.get(key, forceRefresh, () =>
+      requestToken({ registry, challenge, ...(cred ? { credential: cred } : {}), scopes, credentialText: this.describeCredential(state) }, (url, method, headers, body) => this.sendWithRetry(url, method, headers, body)),
+    );
+    return `Bearer ${token}`;
   }
 
   /**

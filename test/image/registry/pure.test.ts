@@ -11,6 +11,7 @@ import { credentialFromDockerConfig, normaliseRegistryKey, parseCredsFlag, resol
 import { RegistryError } from '../../../src/image/registry/errors.ts';
 import { classifyLayer, parseManifest, MEDIA } from '../../../src/image/registry/manifest.ts';
 import { backoffDelay, DEFAULT_RETRY, isRetriableStatus, parseRetryAfter } from '../../../src/image/registry/retry.ts';
+import { TokenCache, parseTokenResponse } from '../../../src/image/registry/token.ts';
 import { computeDigest, verifyingStream } from '../../../src/image/registry/verify.ts';
 import { isLoopbackHost } from '../../../src/image/registry/client.ts';
 import { UserInputError } from '../../../src/util/errors.ts';
@@ -221,5 +222,45 @@ describe('verifying stream', () => {
     await assert.rejects(consume(digest, data.length, [other]), (e: unknown) => e instanceof RegistryError && e.code === 'digest_mismatch' && e.message.includes(digest));
     await assert.rejects(consume(digest, data.length, [data.subarray(0, 4)]), (e: unknown) => e instanceof RegistryError && e.code === 'size_mismatch' && e.message.includes(digest));
     await assert.rejects(consume(digest, 4, [data]), (e: unknown) => e instanceof RegistryError && e.code === 'size_mismatch');
+  });
+});
+
+describe('token responses and the token cache', () => {
+  const now = Date.parse('2026-11-23T12:00:00Z');
+  const parse = (doc: unknown) => parseTokenResponse(Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)), 'reg: token service auth.example', now);
+
+  test('lifetime: expires_in, else the spec default of 60 s; renewed 10 s early, or at half life for short tokens', () => {
+    assert.deepEqual(parse({ token: 't', expires_in: 300 }), { token: 't', expiresAt: now + 290_000 });
+    assert.deepEqual(parse({ token: 't' }), { token: 't', expiresAt: now + 50_000 });
+    assert.deepEqual(parse({ token: 't', expires_in: 4 }), { token: 't', expiresAt: now + 2_000 });
+    assert.deepEqual(parse({ access_token: 'oauth', expires_in: 0 }), { token: 'oauth', expiresAt: now + 50_000 }, 'OAuth2 field name; 0 is no lifetime');
+  });
+
+  test('issued_at counts from the server clock unless it is more than five minutes off', () => {
+    assert.equal(parse({ token: 't', expires_in: 300, issued_at: '2026-11-23T11:59:00Z' }).expiresAt, now - 60_000 + 290_000);
+    assert.equal(parse({ token: 't', expires_in: 300, issued_at: '2026-11-23T10:00:00Z' }).expiresAt, now + 290_000);
+    assert.equal(parse({ token: 't', expires_in: 300, issued_at: 'yesterday' }).expiresAt, now + 290_000);
+  });
+
+  test('no token or no JSON is an error naming the service', () => {
+    assert.throws(() => parse({ token: '', access_token: 7 }), (e: unknown) => e instanceof RegistryError && e.message === 'reg: token service auth.example returned no token');
+    assert.throws(() => parse('<html>'), (e: unknown) => e instanceof RegistryError && /auth\.example returned invalid JSON/.test(e.message));
+  });
+
+  test('the cache shares one request among concurrent callers and refreshes when told or expired', async () => {
+    const cache = new TokenCache();
+    let requests = 0;
+    const fetch = (expiresAt: number) => async () => {
+      requests++;
+      await new Promise((r) => setTimeout(r, 5));
+      return { token: `t${requests}`, expiresAt };
+    };
+    const later = Date.now() + 60_000;
+    assert.deepEqual(await Promise.all([cache.get('k', false, fetch(later)), cache.get('k', false, fetch(later))]), ['t1', 't1']);
+    assert.equal(await cache.get('k', false, fetch(later)), 't1', 'cached until expiry');
+    assert.equal(await cache.get('k', true, fetch(Date.now() - 1)), 't2', 'refused by the registry: a new one');
+    assert.equal(await cache.get('k', false, fetch(later)), 't3', 'expired: a new one');
+    assert.equal(await cache.get('other', false, fetch(later)), 't4', 'per key');
+    assert.equal(requests, 4);
   });
 });
