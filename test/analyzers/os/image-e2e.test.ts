@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildImage, writeOciLayout, type LayerSpec } from '../../helpers/image-builder.ts';
-import { haveSharedData, sharedData } from '../../helpers/shared-data.ts';
+import { debootstrapAvailable, ensureDebianRootfs } from '../../helpers/debian-rootfs.ts';
+import { haveSharedData, requireOrSkip, sharedData } from '../../helpers/shared-data.ts';
 import { openSource } from '../../../src/image/open.ts';
 import { walkImage } from '../../../src/image/walk.ts';
 import { buildInventory } from '../../../src/analyzers/inventory.ts';
@@ -188,12 +189,11 @@ describe('host Debian database through a dir: source', () => {
   });
 });
 
-describe('debootstrap rootfs (when another suite has built /tmp/pw-debootstrap-bookworm)', () => {
+describe('debootstrap rootfs (built once per machine, shared with other suites)', () => {
   test('whole rootfs through dir: equals dpkg-query; Debian:12; licenses found', async (t) => {
-    const { existsSync } = await import('node:fs');
     const { execFileSync } = await import('node:child_process');
-    const root = '/tmp/pw-debootstrap-bookworm';
-    if (!existsSync(path.join(root, 'var/lib/dpkg/status'))) { t.skip(`${root} not present (not built here: it takes minutes)`); return; }
+    if (!requireOrSkip(t, debootstrapAvailable(), 'debootstrap (as root)')) return;
+    const root = ensureDebianRootfs();
     const source = await openSource(`dir:${root}`);
     let inv: Inventory;
     try {
