@@ -8,7 +8,7 @@ import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { VERSION } from '../../version.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { parseAuthChallenges, type AuthChallenge } from './challenge.ts';
-import { resolveCredential, type RegistryCredential } from './credentials.ts';
+import { basicAuthorization, resolveCredential, type RegistryCredential } from './credentials.ts';
 import { RegistryError } from './errors.ts';
 import { MANIFEST_ACCEPT } from './manifest.ts';
 import { DEFAULT_RETRY, backoffDelay, isRetriableError, isRetriableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.ts';
@@ -280,7 +280,7 @@ export class RegistryClient {
     const cred = state.credential;
     if (challenge.scheme === 'basic') {
       if (!cred?.username) return undefined;
-      return `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+      return basicAuthorization(cred.username, cred.password);
     }
     if (challenge.scheme !== 'bearer') return undefined;
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;

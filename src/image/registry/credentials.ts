@@ -25,6 +25,11 @@ export interface RegistryCredential {
   source: string;
 }
 
+/** `Authorization: Basic` for a username and password (RFC 7617), sent to registries and token services alike. */
+export function basicAuthorization(username: string, password: string | undefined): string {
+  return `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+}
+
 export interface CredentialInputs {
   explicit?: { username: string; password: string };
   /** Per-host credentials handed over programmatically (the service's stored registry secrets). */

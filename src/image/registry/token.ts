@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { AuthChallenge } from './challenge.ts';
-import type { RegistryCredential } from './credentials.ts';
+import { basicAuthorization, type RegistryCredential } from './credentials.ts';
 import { RegistryError } from './errors.ts';
 import { errorDetail, readLimited } from './http.ts';
 
@@ -79,7 +79,7 @@ export async function requestToken(req: TokenRequest, send: SendRequest): Promis
     const headers: Record<string, string> = {};
     if (cred?.username) {
       url.searchParams.set('account', cred.username);
-      headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
+      headers.authorization = basicAuthorization(cred.username, cred.password);
     }
     res = await send(url, 'GET', headers, undefined);
   }
